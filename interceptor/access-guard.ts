@@ -1,0 +1,42 @@
+/**
+ * The token guard: authentication (who is calling: the token) and then
+ * authorization (may it call this method: the scopes), two steps with two
+ * failure kinds. Framework-neutral: any server library can call it with the
+ * authorization value and the method's requirement.
+ */
+import { AccessTokenError } from "./access-token-error.js";
+import type { AccessRequirement } from "./access-rule.js";
+import type { Principal } from "./principal.js";
+import type { AccessTokenVerifier } from "./verify-access-token.js";
+
+/**
+ * Returns the principal, or undefined for a public method; throws an
+ * AccessTokenError when the call must be refused.
+ */
+export async function guardCall(
+  verify: AccessTokenVerifier,
+  authorization: string | null | undefined,
+  requirement: AccessRequirement,
+): Promise<Principal | undefined> {
+  if (requirement.kind === "public") return undefined;
+  const principal = await verify(authorization);
+  if (requirement.kind === "undeclared") {
+    throw new AccessTokenError("method_not_allowed", "this method declares no access rule, so no token may call it", {
+      grantedScopes: principal.scopes,
+    });
+  }
+  authorizeScopes(principal, requirement.requiredScopes);
+  return principal;
+}
+
+/** Fails with insufficient_scope unless the principal holds every required scope. */
+export function authorizeScopes(principal: Principal, requiredScopes: readonly string[]): void {
+  const missing = requiredScopes.filter((scope) => !principal.scopes.includes(scope));
+  if (missing.length > 0) {
+    const granted = principal.scopes.length > 0 ? principal.scopes.join(" ") : "no scopes";
+    throw new AccessTokenError("insufficient_scope", `the access token lacks the scope ${missing.join(" ")} (it grants ${granted})`, {
+      requiredScopes,
+      grantedScopes: principal.scopes,
+    });
+  }
+}

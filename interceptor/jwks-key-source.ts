@@ -1,0 +1,139 @@
+/**
+ * The auth provider's public keys, fetched from its JWKS URL and cached.
+ *
+ * - Verifying a token needs no call to the provider while its key is cached.
+ * - The cache is refreshed in the background once it is older than
+ *   `refreshIntervalMs`; until the refresh succeeds the cached keys keep working,
+ *   so an outage of the provider does not stop calls with known keys.
+ * - A token whose `kid` is not cached triggers one refetch, at most once every
+ *   `minRefetchIntervalMs`, so a flood of unknown kids cannot hammer the provider.
+ * - With no keys at all (the provider was never reachable), getKey fails with
+ *   `keys_unavailable`, which services answer as UNAVAILABLE.
+ */
+import { createLocalJWKSet, errors, type JSONWebKeySet, type JWTHeaderParameters, type FlattenedJWSInput } from "jose";
+import { AccessTokenError } from "./access-token-error.js";
+
+export interface JwksKeySourceOptions {
+  /** The provider's JWKS URL. */
+  url: string;
+  /** Give up on one fetch after this long; default 5000 ms. */
+  fetchTimeoutMs?: number;
+  /** Refresh cached keys in the background after this long; default 300000 ms. */
+  refreshIntervalMs?: number;
+  /** Fetch at most this often, whatever the reason; default 10000 ms. */
+  minRefetchIntervalMs?: number;
+  /** Called after each fetch attempt (for logs and tests). */
+  onFetch?: (outcome: { ok: boolean; keyCount?: number; error?: string }) => void;
+  /** The clock; default Date.now. */
+  now?: () => number;
+}
+
+type KeyResolver = ReturnType<typeof createLocalJWKSet>;
+export type VerificationKey = Awaited<ReturnType<KeyResolver>>;
+
+export interface JwksKeySource {
+  /** The key that verifies a token with this header; see the failure modes above. */
+  getKey(header: JWTHeaderParameters, token: FlattenedJWSInput): Promise<VerificationKey>;
+  /** Fetches the keys now unless fetched recently; never throws. */
+  refresh(): Promise<void>;
+  /** How many times the JWKS was fetched (for tests and benchmarks). */
+  readonly fetchCount: number;
+}
+
+const maxJwksBytes = 1024 * 1024;
+
+/** Creates a key source; it fetches nothing until asked (call refresh() to warm it). */
+export function createJwksKeySource(options: JwksKeySourceOptions): JwksKeySource {
+  const url = new URL(options.url);
+  const fetchTimeoutMs = options.fetchTimeoutMs ?? 5000;
+  const refreshIntervalMs = options.refreshIntervalMs ?? 300_000;
+  const minRefetchIntervalMs = options.minRefetchIntervalMs ?? 10_000;
+  const now = options.now ?? Date.now;
+
+  let resolver: KeyResolver | undefined;
+  let fetchedAt = 0;
+  let lastAttemptAt = Number.NEGATIVE_INFINITY;
+  let lastError = "";
+  let inflight: Promise<void> | undefined;
+  let fetchCount = 0;
+
+  async function fetchKeys(): Promise<void> {
+    lastAttemptAt = now();
+    fetchCount++;
+    try {
+      const response = await fetch(url, {
+        signal: AbortSignal.timeout(fetchTimeoutMs),
+        headers: { accept: "application/json" },
+        redirect: "error",
+      });
+      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      const text = await response.text();
+      if (text.length > maxJwksBytes) throw new Error("JWKS document too large");
+      const jwks = JSON.parse(text) as JSONWebKeySet;
+      resolver = createLocalJWKSet(jwks);
+      fetchedAt = now();
+      lastError = "";
+      options.onFetch?.({ ok: true, keyCount: Array.isArray(jwks.keys) ? jwks.keys.length : 0 });
+    } catch (err) {
+      lastError = describeFetchError(err);
+      options.onFetch?.({ ok: false, error: lastError });
+    }
+  }
+
+  /** One fetch at a time; callers share the one in flight. */
+  function fetchOnce(): Promise<void> {
+    inflight ??= fetchKeys().finally(() => {
+      inflight = undefined;
+    });
+    return inflight;
+  }
+
+  const mayFetch = () => now() - lastAttemptAt >= minRefetchIntervalMs;
+
+  return {
+    get fetchCount() {
+      return fetchCount;
+    },
+    async refresh() {
+      if (inflight) return inflight;
+      if (mayFetch()) await fetchOnce();
+    },
+    async getKey(header, token) {
+      if (resolver === undefined) {
+        if (inflight || mayFetch()) await fetchOnce();
+        if (resolver === undefined) {
+          throw new AccessTokenError("keys_unavailable", `cannot fetch the auth provider's keys from ${url.href}: ${lastError}`);
+        }
+      } else if (now() - fetchedAt >= refreshIntervalMs && mayFetch()) {
+        void fetchOnce(); // refresh in the background; keep using the cached keys meanwhile
+      }
+      try {
+        return await resolver(header, token);
+      } catch (err) {
+        if (!(err instanceof errors.JWKSNoMatchingKey)) throw err;
+        if (inflight || mayFetch()) {
+          await fetchOnce();
+          try {
+            return await resolver!(header, token);
+          } catch (retryErr) {
+            if (!(retryErr instanceof errors.JWKSNoMatchingKey)) throw retryErr;
+          }
+        }
+        const kid = typeof header.kid === "string" ? `"${header.kid.slice(0, 64)}"` : "(none)";
+        throw new AccessTokenError("unknown_key", `no key of the auth provider matches the token's key id ${kid} and algorithm ${header.alg}`, {
+          cause: err,
+        });
+      }
+    },
+  };
+}
+
+function describeFetchError(err: unknown): string {
+  if (err instanceof Error) {
+    if (err.name === "TimeoutError") return "timed out";
+    const cause = (err as { cause?: { code?: string } }).cause;
+    if (cause?.code) return cause.code === "ECONNREFUSED" ? "connection refused" : cause.code;
+    return err.message;
+  }
+  return String(err);
+}

@@ -1,0 +1,165 @@
+/**
+ * Authentication: turns an `authorization` value into a verified Principal, or
+ * fails with a typed AccessTokenError. It knows nothing about the RPC framework.
+ *
+ * Checks, in this order (each failure names what was wrong):
+ *  1. "Bearer <token>" syntax and size;
+ *  2. a signed compact JWS (never encrypted, never unsigned);
+ *  3. the header: an allow-listed asymmetric `alg`; `typ` JWT or at+jwt when present;
+ *     `jku`, `x5u` and an embedded `jwk` are ignored: the key comes only from the JWKS;
+ *  4. the signature, with the key of the token's `kid` from the JWKS;
+ *  5. `iss` exactly; `aud` a non-empty list that contains this service;
+ *     `exp` and `nbf` with a small clock tolerance;
+ *  6. the claims we rely on: `sub` or `client_id`; scopes as an `scp` array or a
+ *     space-delimited `scope` string; `stt` (SuperTokens' token type) is 1 when present.
+ */
+import { decodeProtectedHeader, errors, jwtVerify, type JWTPayload, type JWTVerifyResult } from "jose";
+import { AccessTokenError } from "./access-token-error.js";
+import type { JwksKeySource } from "./jwks-key-source.js";
+import { parseBearerAuthorization } from "./parse-authorization.js";
+import type { Principal } from "./principal.js";
+
+/** Asymmetric JWS algorithms; `none` and HS* are never accepted. */
+export const defaultAlgorithms = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"] as const;
+
+export interface AccessTokenVerifierOptions {
+  /** The exact `iss` expected. */
+  issuer: string;
+  /** This service's audience: tokens must name it in `aud`. */
+  audience: string;
+  /** Where the keys come from. */
+  keys: JwksKeySource;
+  /** Accepted algorithms; default defaultAlgorithms. Symmetric ones are refused at construction. */
+  algorithms?: readonly string[];
+  /** Clock tolerance for exp/nbf/iat, in seconds; default 30. */
+  clockToleranceSeconds?: number;
+  /** The clock, for tests; default the system clock. */
+  currentDate?: () => Date;
+}
+
+export type AccessTokenVerifier = (authorization: string | null | undefined) => Promise<Principal>;
+
+/** Builds the verifier; a bad option is a TypeError here, a bad token an AccessTokenError at call time. */
+export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): AccessTokenVerifier {
+  const algorithms = [...(options.algorithms ?? defaultAlgorithms)];
+  for (const alg of algorithms) {
+    if (!(defaultAlgorithms as readonly string[]).includes(alg)) {
+      throw new TypeError(`algorithm ${alg} is not an accepted asymmetric JWS algorithm`);
+    }
+  }
+  if (options.issuer === "") throw new TypeError("issuer must not be empty");
+  if (options.audience === "") throw new TypeError("audience must not be empty");
+  const clockTolerance = options.clockToleranceSeconds ?? 30;
+  const { issuer, audience, keys } = options;
+
+  return async function verifyAccessToken(authorization) {
+    const token = parseBearerAuthorization(authorization);
+    const header = decodeHeader(token);
+    if (typeof header.alg !== "string" || !algorithms.includes(header.alg)) {
+      throw new AccessTokenError("unsupported_algorithm", `token algorithm ${JSON.stringify(header.alg ?? null)} is not accepted (accepted: ${algorithms.join(", ")})`);
+    }
+    if (header.typ !== undefined && !/^(JWT|(application\/)?at\+jwt)$/i.test(String(header.typ))) {
+      throw new AccessTokenError("wrong_token_type", `token type ${JSON.stringify(header.typ)} is not an access token`);
+    }
+    const currentDate = options.currentDate?.();
+    let verified: JWTVerifyResult;
+    try {
+      verified = await jwtVerify(token, (h, t) => keys.getKey(h, t), {
+        algorithms,
+        issuer,
+        clockTolerance,
+        requiredClaims: ["exp"],
+        ...(currentDate ? { currentDate } : {}),
+      });
+    } catch (err) {
+      throw toAccessTokenError(err, issuer);
+    }
+    return principalFrom(verified.payload, audience);
+  };
+}
+
+function decodeHeader(token: string) {
+  const parts = token.split(".");
+  if (parts.length === 5) throw new AccessTokenError("malformed_token", "encrypted tokens (JWE) are not accepted");
+  if (parts.length !== 3) throw new AccessTokenError("malformed_token", "the access token is not a JWT (expected three dot-separated parts)");
+  try {
+    return decodeProtectedHeader(token);
+  } catch (err) {
+    throw new AccessTokenError("malformed_token", "the access token's header is not valid base64url JSON", { cause: err });
+  }
+}
+
+/** Maps a jose failure to one reason; AccessTokenErrors from the key source pass through. */
+function toAccessTokenError(err: unknown, issuer: string): AccessTokenError {
+  if (err instanceof AccessTokenError) return err;
+  if (err instanceof errors.JWTExpired) return new AccessTokenError("token_expired", "the access token has expired", { cause: err });
+  if (err instanceof errors.JWTClaimValidationFailed) {
+    if (err.claim === "iss") {
+      return new AccessTokenError("wrong_issuer", `the access token was not issued by ${issuer}`, { cause: err });
+    }
+    if ((err.claim === "nbf" || err.claim === "iat") && err.reason === "check_failed") {
+      return new AccessTokenError("token_not_yet_valid", "the access token is not valid yet (nbf or iat lies in the future)", { cause: err });
+    }
+    return new AccessTokenError("invalid_claims", `the access token's "${err.claim}" claim is ${err.reason === "missing" ? "missing" : "invalid"}`, { cause: err });
+  }
+  if (err instanceof errors.JWKSMultipleMatchingKeys) {
+    return new AccessTokenError("unknown_key", "the access token names no key id (kid) and several keys of the auth provider could match", { cause: err });
+  }
+  if (err instanceof errors.JWSSignatureVerificationFailed) {
+    return new AccessTokenError("invalid_signature", "the access token's signature does not verify", { cause: err });
+  }
+  if (err instanceof errors.JOSEAlgNotAllowed || err instanceof errors.JOSENotSupported) {
+    return new AccessTokenError("unsupported_algorithm", "the access token's algorithm or key type is not accepted", { cause: err });
+  }
+  if (err instanceof errors.JWTInvalid) {
+    return new AccessTokenError("invalid_claims", `the access token's claims are invalid: ${err.message}`, { cause: err });
+  }
+  return new AccessTokenError("malformed_token", "the access token is malformed", { cause: err });
+}
+
+function principalFrom(payload: JWTPayload, audience: string): Principal {
+  const aud = payload.aud;
+  const audiences = typeof aud === "string" ? [aud] : Array.isArray(aud) ? aud : [];
+  if (audiences.length === 0) {
+    throw new AccessTokenError("wrong_audience", `the access token names no audience; it must be minted for ${audience}`);
+  }
+  if (!audiences.includes(audience)) {
+    throw new AccessTokenError("wrong_audience", `the access token is for ${audiences.map((a) => JSON.stringify(String(a))).join(", ")}, not for ${audience}`);
+  }
+  if (payload["stt"] !== undefined && payload["stt"] !== 1) {
+    throw new AccessTokenError("wrong_token_type", "the token is not an OAuth access token (stt is not 1)");
+  }
+  const clientId = stringClaim(payload, "client_id") ?? stringClaim(payload, "sub");
+  if (clientId === undefined) throw new AccessTokenError("invalid_claims", 'the access token has neither a "client_id" nor a "sub" claim');
+  return {
+    clientId,
+    subject: stringClaim(payload, "sub") ?? clientId,
+    scopes: scopesOf(payload),
+    tokenId: stringClaim(payload, "jti") ?? "",
+    expiresAt: new Date(payload.exp! * 1000),
+  };
+}
+
+function stringClaim(payload: JWTPayload, name: string): string | undefined {
+  const value = payload[name];
+  if (value === undefined) return undefined;
+  if (typeof value !== "string" || value === "") throw new AccessTokenError("invalid_claims", `the access token's "${name}" claim must be a non-empty string`);
+  return value;
+}
+
+/** RFC 9068 `scope` (space-delimited string) or the `scp` array used by SuperTokens/Hydra. */
+function scopesOf(payload: JWTPayload): string[] {
+  const scp = payload["scp"];
+  const scope = payload["scope"];
+  if (scp !== undefined) {
+    if (!Array.isArray(scp) || !scp.every((s) => typeof s === "string")) {
+      throw new AccessTokenError("invalid_claims", 'the access token\'s "scp" claim must be an array of strings');
+    }
+    return scp as string[];
+  }
+  if (scope !== undefined) {
+    if (typeof scope !== "string") throw new AccessTokenError("invalid_claims", 'the access token\'s "scope" claim must be a space-delimited string');
+    return scope.split(" ").filter((s) => s !== "");
+  }
+  return [];
+}

@@ -1,0 +1,61 @@
+/**
+ * One JSON log line per call: method, code, client id, duration. For server
+ * streams the line is written when the stream ends. Never logs metadata,
+ * messages or tokens.
+ */
+import { Code, ConnectError, type Interceptor, type StreamResponse } from "@connectrpc/connect";
+import type { Logger } from "../common/json-logger.js";
+import { kPrincipal } from "../interceptor/connect-auth-interceptor.js";
+
+/** Creates the interceptor; place it first so it also sees refused calls. */
+export function createCallLogInterceptor(logger: Logger): Interceptor {
+  return (next) => async (req) => {
+    const started = performance.now();
+    const method = `${req.service.typeName}/${req.method.name}`;
+    const log = (err: unknown) => {
+      const error = err === undefined ? undefined : ConnectError.from(err);
+      const fields = {
+        method,
+        protocol: protocolOf(req.header.get("content-type")),
+        code: error ? Code[error.code] : "OK",
+        client_id: req.contextValues.get(kPrincipal)?.clientId ?? null,
+        duration_ms: Math.round((performance.now() - started) * 100) / 100,
+        ...(error ? { error: error.rawMessage } : {}),
+      };
+      if (error?.code === Code.Internal || error?.code === Code.Unknown) {
+        logger.error("call", { ...fields, cause: error.cause instanceof Error ? error.cause.message : undefined });
+      } else {
+        logger.info("call", fields);
+      }
+    };
+    let res;
+    try {
+      res = await next(req);
+    } catch (err) {
+      log(err);
+      throw err;
+    }
+    if (!res.stream) {
+      log(undefined);
+      return res;
+    }
+    return { ...res, message: loggedStream(res, log) } as StreamResponse;
+  };
+}
+
+async function* loggedStream<T>(res: { message: AsyncIterable<T> }, log: (err: unknown) => void): AsyncIterable<T> {
+  try {
+    yield* res.message;
+    log(undefined);
+  } catch (err) {
+    log(err);
+    throw err;
+  }
+}
+
+/** gRPC, gRPC-Web or Connect, from the request's content type. */
+function protocolOf(contentType: string | null): string {
+  if (contentType?.startsWith("application/grpc-web")) return "grpc-web";
+  if (contentType?.startsWith("application/grpc")) return "grpc";
+  return "connect";
+}

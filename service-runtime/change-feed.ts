@@ -1,0 +1,81 @@
+/**
+ * In-process publish/subscribe of changes for watch streams. Each subscriber
+ * gets its own queue, so a slow reader never blocks writers or other readers;
+ * a reader that falls too far behind is cut off with RESOURCE_EXHAUSTED rather
+ * than growing memory without bound.
+ */
+import { Code, ConnectError } from "@connectrpc/connect";
+
+export interface ChangeFeed<T> {
+  /** Delivers a change to every current subscriber. */
+  publish(change: T): void;
+  /**
+   * Subscribes now (changes published after this call are delivered) and
+   * yields them until `signal` aborts or the feed closes.
+   */
+  subscribe(signal: AbortSignal): AsyncIterable<T>;
+  /** Ends every subscription with UNAVAILABLE (server shutting down). */
+  close(): void;
+  readonly subscriberCount: number;
+}
+
+interface Subscriber<T> {
+  queue: T[];
+  wake: (() => void) | undefined;
+  error: ConnectError | undefined;
+}
+
+/** Creates a feed; `maxQueued` changes may wait per subscriber (default 1000). */
+export function createChangeFeed<T>(maxQueued = 1000): ChangeFeed<T> {
+  const subscribers = new Set<Subscriber<T>>();
+  let closed = false;
+
+  const fail = (sub: Subscriber<T>, error: ConnectError) => {
+    sub.error ??= error;
+    sub.wake?.();
+  };
+
+  return {
+    get subscriberCount() {
+      return subscribers.size;
+    },
+    publish(change) {
+      for (const sub of subscribers) {
+        if (sub.queue.length >= maxQueued) {
+          fail(sub, new ConnectError(`watch stream fell more than ${maxQueued} changes behind; reconnect`, Code.ResourceExhausted));
+          continue;
+        }
+        sub.queue.push(change);
+        sub.wake?.();
+      }
+    },
+    close() {
+      closed = true;
+      for (const sub of subscribers) fail(sub, new ConnectError("the server is shutting down; reconnect", Code.Unavailable));
+    },
+    subscribe(signal) {
+      const sub: Subscriber<T> = { queue: [], wake: undefined, error: undefined };
+      if (closed) sub.error = new ConnectError("the server is shutting down; reconnect", Code.Unavailable);
+      subscribers.add(sub);
+      const onAbort = () => sub.wake?.();
+      signal.addEventListener("abort", onAbort);
+      return (async function* () {
+        try {
+          for (;;) {
+            if (sub.queue.length > 0) {
+              yield sub.queue.shift()!;
+              continue;
+            }
+            if (sub.error) throw sub.error;
+            if (signal.aborted) return;
+            await new Promise<void>((resolve) => (sub.wake = resolve));
+            sub.wake = undefined;
+          }
+        } finally {
+          subscribers.delete(sub);
+          signal.removeEventListener("abort", onAbort);
+        }
+      })();
+    },
+  };
+}

@@ -1,0 +1,113 @@
+/**
+ * Start-up and shutdown shared by the calendar and notes services: config,
+ * database, token verification, interceptors, the dual-protocol port, JSON
+ * logs and signal handling. A service supplies only its wiring (`build`).
+ */
+import type { ConnectRouter } from "@connectrpc/connect";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { ConfigError } from "../common/env.js";
+import { createLogger, errorText, type Logger } from "../common/json-logger.js";
+import { createAuthInterceptor } from "../interceptor/connect-auth-interceptor.js";
+import { createJwksKeySource } from "../interceptor/jwks-key-source.js";
+import { createAccessTokenVerifier } from "../interceptor/verify-access-token.js";
+import { createCallLogInterceptor } from "./call-log-interceptor.js";
+import { listenDualProtocol, type DualRequestHandler } from "./dual-protocol-server.js";
+import { loadServiceConfig, type ServiceConfig, type ServiceIdentity } from "./service-config.js";
+import { openSqliteDatabase, type SqliteDatabase } from "./sqlite-database.js";
+
+/** What a service builds from its database. */
+export interface ServiceWiring {
+  routes: (router: ConnectRouter) => void;
+  /** Ends long-lived calls (watch streams) at shutdown. */
+  stopStreams(): void;
+}
+
+export interface ServiceDefinition extends ServiceIdentity {
+  /** Idempotent DDL of the service's tables. */
+  schema: readonly string[];
+  build(db: SqliteDatabase, logger: Logger): ServiceWiring;
+}
+
+/** Requests larger than this are refused before decoding (RESOURCE_EXHAUSTED). */
+const readMaxBytes = 4 * 1024 * 1024;
+
+/** Runs a service until SIGINT/SIGTERM; exits with 2 on a configuration error, 1 when it cannot start. */
+export async function runService(definition: ServiceDefinition): Promise<void> {
+  const logger = createLogger({ component: definition.name });
+  let config: ServiceConfig;
+  try {
+    config = loadServiceConfig(process.env, definition);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${definition.name}: configuration error: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+
+  let db: SqliteDatabase;
+  try {
+    db = openSqliteDatabase(config.databasePath, definition.schema);
+  } catch (err) {
+    logger.error("cannot open the database", { path: config.databasePath, error: errorText(err) });
+    process.exit(1);
+  }
+  const wiring = definition.build(db, logger);
+
+  const keys = createJwksKeySource({
+    url: config.verifier.jwksUrl,
+    onFetch: (outcome) =>
+      outcome.ok
+        ? logger.info("fetched the auth provider's keys", { jwks_url: config.verifier.jwksUrl, keys: outcome.keyCount })
+        : logger.warn("cannot fetch the auth provider's keys; cached keys stay in use", { jwks_url: config.verifier.jwksUrl, error: outcome.error }),
+  });
+  const verify = createAccessTokenVerifier({ issuer: config.verifier.issuer, audience: config.verifier.audience, keys });
+  const shutdown = new AbortController();
+  const handler = connectNodeAdapter({
+    routes: wiring.routes,
+    readMaxBytes,
+    shutdownSignal: shutdown.signal,
+    interceptors: [
+      createCallLogInterceptor(logger),
+      createAuthInterceptor({ verify, audience: config.verifier.audience }),
+    ],
+  }) as DualRequestHandler;
+
+  let server;
+  try {
+    server = await listenDualProtocol(handler, config.port, config.host);
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    const reason = code === "EADDRINUSE" ? `port ${config.port} is already in use (set ${definition.envPrefix}_PORT)` : errorText(err);
+    logger.error(`cannot listen on ${config.host}:${config.port}: ${reason}`);
+    db.close();
+    process.exit(1);
+  }
+  logger.info("listening", {
+    port: server.port,
+    url: `http://${config.host}:${server.port}`,
+    audience: config.verifier.audience,
+    issuer: config.verifier.issuer,
+    database: config.databasePath,
+  });
+  void keys.refresh(); // warm the key cache; the service works without it and fetches on first call
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) {
+      logger.warn("second signal: exiting now", { signal });
+      process.exit(1);
+    }
+    stopping = true;
+    logger.info("shutting down: finishing in-flight calls", { signal, connections: server.connectionCount() });
+    wiring.stopStreams();
+    const forced = setTimeout(() => shutdown.abort(), config.shutdownGraceMs);
+    await server.close(config.shutdownGraceMs + 1000);
+    clearTimeout(forced);
+    db.close();
+    logger.info("stopped");
+    process.exit(0);
+  };
+  process.on("SIGINT", (signal) => void stop(signal));
+  process.on("SIGTERM", (signal) => void stop(signal));
+}
