@@ -1,0 +1,108 @@
+/**
+ * The whole system for end-to-end tests: the real auth provider and both
+ * services as child processes on free loopback ports, sharing a temporary
+ * data directory, plus generated clients that fetch real tokens.
+ */
+import { createClient, type Client, type Interceptor, type Transport } from "@connectrpc/connect";
+import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
+import { CalendarService } from "../../gen/m2m/calendar/v1/calendar_pb.js";
+import { NoteService } from "../../gen/m2m/notes/v1/notes_pb.js";
+import { startProcess, tempDataDir, type RunningProcess } from "./processes.js";
+import { readAssistantCredentials, requestToken, type ClientCredentials } from "./tokens.js";
+
+export type Protocol = "grpc" | "connect" | "grpc-web";
+
+export interface TestSystem {
+  dataDir: string;
+  auth: RunningProcess;
+  calendar: RunningProcess;
+  notes: RunningProcess;
+  issuer: string;
+  credentials: ClientCredentials;
+  /** A real token for `audience` with `scope`, cached per (audience, scope). */
+  token(audience: string, scope: string): Promise<string>;
+  /** Restarts one service with the same data directory and port. */
+  restart(service: "calendar" | "notes"): Promise<RunningProcess>;
+  stop(): Promise<void>;
+}
+
+export function serviceEnv(name: "calendar" | "notes", dataDir: string, issuer: string, authUrl: string, port = 0): Record<string, string> {
+  const prefix = name === "calendar" ? "CALENDAR" : "NOTES";
+  return {
+    DATA_DIR: dataDir,
+    AUTH_ISSUER: issuer,
+    AUTH_JWKS_URL: `${authUrl}/auth/jwt/jwks.json`,
+    [`${prefix}_PORT`]: String(port),
+    [`${prefix}_HOST`]: "127.0.0.1",
+  };
+}
+
+/** Starts auth provider, calendar and notes. */
+export async function startSystem(): Promise<TestSystem> {
+  const data = tempDataDir();
+  const auth = await startProcess("auth-provider/main.js", { env: { AUTH_PORT: "0", AUTH_HOST: "127.0.0.1", DATA_DIR: data.path } });
+  // With AUTH_PORT=0 the provider derives its issuer from the port it got, and announces it.
+  const issuer = String(auth.logs().find((l) => l["msg"] === "listening")?.["issuer"]);
+  const [calendar, notes] = await Promise.all([
+    startProcess("calendar/main.js", { env: serviceEnv("calendar", data.path, issuer, auth.url) }),
+    startProcess("notes/main.js", { env: serviceEnv("notes", data.path, issuer, auth.url) }),
+  ]);
+  const credentials = readAssistantCredentials(data.path);
+  const tokens = new Map<string, Promise<string>>();
+  const system: TestSystem = {
+    dataDir: data.path,
+    auth,
+    calendar,
+    notes,
+    issuer,
+    credentials,
+    token(audience, scope) {
+      const key = `${audience} ${scope}`;
+      if (!tokens.has(key)) tokens.set(key, requestToken(auth.url, credentials, audience, scope));
+      return tokens.get(key)!;
+    },
+    async restart(service) {
+      const old = system[service];
+      await old.stop();
+      const fresh = await startProcess(`${service}/main.js`, { env: serviceEnv(service, data.path, issuer, auth.url, old.port) });
+      system[service] = fresh;
+      return fresh;
+    },
+    async stop() {
+      await Promise.all([system.calendar.stop(), system.notes.stop()]);
+      await system.auth.stop();
+      data.remove();
+    },
+  };
+  return system;
+}
+
+/** A transport of the given protocol to a service URL, with optional interceptors. */
+export function transportFor(protocol: Protocol, baseUrl: string, interceptors: Interceptor[] = []): Transport {
+  switch (protocol) {
+    case "grpc":
+      return createGrpcTransport({ baseUrl, interceptors });
+    case "grpc-web":
+      return createGrpcWebTransport({ baseUrl, httpVersion: "2", interceptors });
+    case "connect":
+      return createConnectTransport({ baseUrl, httpVersion: "1.1", interceptors });
+  }
+}
+
+/** An interceptor that sends `authorization: Bearer <token>` from `getToken`. */
+export function bearer(getToken: () => Promise<string> | string): Interceptor {
+  return (next) => async (req) => {
+    req.header.set("authorization", `Bearer ${await getToken()}`);
+    return next(req);
+  };
+}
+
+/** A calendar client that authenticates with a token of the given scope. */
+export function calendarClient(system: TestSystem, protocol: Protocol, scope = "calendar.read calendar.write"): Client<typeof CalendarService> {
+  return createClient(CalendarService, transportFor(protocol, system.calendar.url, [bearer(() => system.token("calendar-service", scope))]));
+}
+
+/** A notes client that authenticates with a token of the given scope. */
+export function notesClient(system: TestSystem, protocol: Protocol, scope = "note.read note.write"): Client<typeof NoteService> {
+  return createClient(NoteService, transportFor(protocol, system.notes.url, [bearer(() => system.token("note-service", scope))]));
+}
