@@ -8,7 +8,9 @@
  * - A token whose `kid` is not cached triggers one refetch, at most once every
  *   `minRefetchIntervalMs`, so a flood of unknown kids cannot hammer the provider.
  * - With no keys at all (the provider was never reachable), getKey fails with
- *   `keys_unavailable`, which services answer as UNAVAILABLE.
+ *   `keys_unavailable`, which services answer as UNAVAILABLE, and retries the
+ *   fetch at most once every `retryIntervalMs`: a service started before the
+ *   provider recovers within a second of the provider coming up.
  */
 import { createLocalJWKSet, errors, type JSONWebKeySet, type JWTHeaderParameters, type FlattenedJWSInput } from "jose";
 import { AccessTokenError } from "./access-token-error.js";
@@ -20,8 +22,10 @@ export interface JwksKeySourceOptions {
   fetchTimeoutMs?: number;
   /** Refresh cached keys in the background after this long; default 300000 ms. */
   refreshIntervalMs?: number;
-  /** Fetch at most this often, whatever the reason; default 10000 ms. */
+  /** Fetch at most this often while keys are cached, whatever the reason; default 10000 ms. */
   minRefetchIntervalMs?: number;
+  /** Fetch at most this often while no key was ever fetched (start-up before the provider); default 1000 ms. */
+  retryIntervalMs?: number;
   /** Called after each fetch attempt (for logs and tests). */
   onFetch?: (outcome: { ok: boolean; keyCount?: number; error?: string }) => void;
   /** The clock; default Date.now. */
@@ -48,6 +52,7 @@ export function createJwksKeySource(options: JwksKeySourceOptions): JwksKeySourc
   const fetchTimeoutMs = options.fetchTimeoutMs ?? 5000;
   const refreshIntervalMs = options.refreshIntervalMs ?? 300_000;
   const minRefetchIntervalMs = options.minRefetchIntervalMs ?? 10_000;
+  const retryIntervalMs = options.retryIntervalMs ?? 1_000;
   const now = options.now ?? Date.now;
 
   let resolver: KeyResolver | undefined;
@@ -88,7 +93,7 @@ export function createJwksKeySource(options: JwksKeySourceOptions): JwksKeySourc
     return inflight;
   }
 
-  const mayFetch = () => now() - lastAttemptAt >= minRefetchIntervalMs;
+  const mayFetch = () => now() - lastAttemptAt >= (resolver === undefined ? retryIntervalMs : minRefetchIntervalMs);
 
   return {
     get fetchCount() {

@@ -37,6 +37,19 @@ export async function listenDualProtocol(handler: DualRequestHandler, port: numb
 
   const sockets = new Set<net.Socket>();
   const sessions = new Set<http2.ServerHttp2Session>();
+  // HTTP/1.1 sockets with a response in progress; the others are idle and can be closed at once.
+  const busy = new Set<net.Socket>();
+  const h1Sockets = new Set<net.Socket>();
+  let closing = false;
+  h1.on("request", (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const socket = req.socket;
+    busy.add(socket);
+    if (closing) res.setHeader("connection", "close");
+    res.once("close", () => {
+      busy.delete(socket);
+      if (closing) socket.destroySoon();
+    });
+  });
   h2.on("session", (session) => {
     sessions.add(session);
     session.once("close", () => sessions.delete(session));
@@ -53,9 +66,14 @@ export async function listenDualProtocol(handler: DualRequestHandler, port: numb
       socket.off("data", onData);
       socket.pause();
       socket.unshift(head);
-      const target = head.subarray(0, prefaceStart.length).equals(prefaceStart) ? h2 : h1;
-      target.emit("connection", socket);
-      if (target === h1) socket.resume();
+      if (head.subarray(0, prefaceStart.length).equals(prefaceStart)) {
+        h2.emit("connection", socket);
+      } else {
+        h1Sockets.add(socket);
+        socket.once("close", () => h1Sockets.delete(socket));
+        h1.emit("connection", socket);
+        socket.resume();
+      }
     };
     socket.on("data", onData);
   });
@@ -74,17 +92,15 @@ export async function listenDualProtocol(handler: DualRequestHandler, port: numb
     connectionCount: () => sockets.size,
     async close(graceMs) {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      closing = true;
       for (const session of sessions) session.close();
-      h1.closeIdleConnections();
-      // Busy HTTP/1.1 connections close after their current response.
-      h1.on("request", (_req, res: http.ServerResponse) => res.setHeader("connection", "close"));
+      // Idle HTTP/1.1 connections close now, busy ones after their current response.
+      for (const socket of h1Sockets) if (!busy.has(socket)) socket.destroySoon();
       const timer = setTimeout(() => {
         for (const socket of sockets) socket.destroy();
       }, graceMs);
-      const idle = setInterval(() => h1.closeIdleConnections(), 100);
       await closed;
       clearTimeout(timer);
-      clearInterval(idle);
     },
   };
 }

@@ -22,9 +22,8 @@ export async function* watchChanges<Change, Message>(
     const changes = feed.subscribe(AbortSignal.any([ctx.signal, expiry.signal]));
     yield started;
     for await (const change of changes) yield toMessage(change);
-    if (expiry.signal.aborted && !ctx.signal.aborted) {
-      throw new ConnectError("the access token expired during the watch; reconnect with a fresh token", Code.Unauthenticated);
-    }
+    if (ctx.signal.aborted) throw new ConnectError("the caller cancelled the watch", Code.Canceled);
+    throw new ConnectError("the access token expired during the watch; reconnect with a fresh token", Code.Unauthenticated);
   } finally {
     clearTimeout(timer);
   }

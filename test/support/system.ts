@@ -89,10 +89,10 @@ export function transportFor(protocol: Protocol, baseUrl: string, interceptors: 
   }
 }
 
-/** An interceptor that sends `authorization: Bearer <token>` from `getToken`. */
-export function bearer(getToken: () => Promise<string> | string): Interceptor {
+/** An interceptor that sends `authorization: Bearer <token>`, the token given or from `getToken`. */
+export function bearer(token: string | (() => Promise<string>)): Interceptor {
   return (next) => async (req) => {
-    req.header.set("authorization", `Bearer ${await getToken()}`);
+    req.header.set("authorization", `Bearer ${typeof token === "string" ? token : await token()}`);
     return next(req);
   };
 }
