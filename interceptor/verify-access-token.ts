@@ -6,6 +6,7 @@
  *  1. "Bearer <token>" syntax and size;
  *  2. a signed compact JWS (never encrypted, never unsigned);
  *  3. the header: an allow-listed asymmetric `alg`; `typ` JWT or at+jwt when present;
+ *     no `crit` (we understand no JWS extension);
  *     `jku`, `x5u` and an embedded `jwk` are ignored: the key comes only from the JWKS;
  *  4. the signature, with the key of the token's `kid` from the JWKS;
  *  5. `iss` exactly; `aud` a non-empty list that contains this service;
@@ -60,6 +61,9 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
     }
     if (header.typ !== undefined && !/^(JWT|(application\/)?at\+jwt)$/i.test(String(header.typ))) {
       throw new AccessTokenError("wrong_token_type", `token type ${JSON.stringify(header.typ)} is not an access token`);
+    }
+    if (header.crit !== undefined) {
+      throw new AccessTokenError("malformed_token", "the token's header lists critical extensions (crit) that this service does not understand");
     }
     const currentDate = options.currentDate?.();
     let verified: JWTVerifyResult;

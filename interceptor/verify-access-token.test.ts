@@ -1,0 +1,151 @@
+/**
+ * The verification core, table-driven, with a frozen clock: the token shapes
+ * of both backends (the embedded issuer's ES256 and SuperTokens' RS256 `s-`
+ * keys with `stt`), RFC 9068 tokens, and clock-tolerance edges.
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { createSigningKey, signRawEs256, signToken, startJwksServer, type JwksServer, type TestSigningKey } from "../test/support/jwks-server.js";
+import { AccessTokenError, type AccessTokenFailureReason } from "./access-token-error.js";
+import { authorizeScopes } from "./access-guard.js";
+import { createJwksKeySource } from "./jwks-key-source.js";
+import { createAccessTokenVerifier, type AccessTokenVerifier } from "./verify-access-token.js";
+
+const issuer = "http://localhost:3001/auth";
+const now = 1_900_000_000; // frozen clock, seconds
+let jwks: JwksServer;
+let es256: TestSigningKey;
+let rs256: TestSigningKey;
+let verify: AccessTokenVerifier;
+
+before(async () => {
+  es256 = await createSigningKey("embedded-1", "ES256");
+  rs256 = await createSigningKey("s-0d2c6f", "RS256");
+  jwks = await startJwksServer([es256.publicJwk, rs256.publicJwk]);
+  verify = createAccessTokenVerifier({
+    issuer,
+    audience: "calendar-service",
+    keys: createJwksKeySource({ url: jwks.url }),
+    currentDate: () => new Date(now * 1000),
+  });
+});
+after(() => jwks.close());
+
+const claims = (overrides: Record<string, unknown> = {}) => ({
+  iss: issuer,
+  sub: "assistant",
+  client_id: "assistant",
+  aud: ["calendar-service"],
+  scp: ["calendar.read"],
+  iat: now,
+  nbf: now,
+  exp: now + 3600,
+  jti: "t-1",
+  ...overrides,
+});
+
+async function reasonOf(authorization: string): Promise<AccessTokenFailureReason | "ok"> {
+  try {
+    await verify(authorization);
+    return "ok";
+  } catch (err) {
+    assert.ok(err instanceof AccessTokenError, `a typed error, got ${String(err)}`);
+    return err.reason;
+  }
+}
+
+describe("accepted token shapes", () => {
+  test("the embedded issuer's token gives a principal", async () => {
+    const principal = await verify(`Bearer ${await signToken(es256, claims())}`);
+    assert.deepEqual(principal, {
+      clientId: "assistant",
+      subject: "assistant",
+      scopes: ["calendar.read"],
+      tokenId: "t-1",
+      expiresAt: new Date((now + 3600) * 1000),
+    });
+  });
+
+  test("SuperTokens' shape: RS256, kid s-…, stt 1, gid, scp array, several audiences", async () => {
+    const token = await signToken(rs256, claims({ stt: 1, gid: "g-1", aud: ["note-service", "calendar-service"], scp: ["calendar.read", "calendar.write"] }));
+    const principal = await verify(`Bearer ${token}`);
+    assert.deepEqual(principal.scopes, ["calendar.read", "calendar.write"]);
+  });
+
+  test("RFC 9068: typ at+jwt, aud a string, scope a space-delimited string", async () => {
+    const token = await signToken(es256, claims({ aud: "calendar-service", scp: undefined, scope: "calendar.read  calendar.write" }), { typ: "at+jwt" });
+    assert.deepEqual((await verify(`Bearer ${token}`)).scopes, ["calendar.read", "calendar.write"]);
+  });
+
+  test("scheme case and extra spaces are tolerated", async () => {
+    assert.equal(await reasonOf(`bearer   ${await signToken(es256, claims())}`), "ok");
+  });
+});
+
+describe("clock tolerance of 30 s", () => {
+  const cases: [string, Record<string, unknown>, AccessTokenFailureReason | "ok"][] = [
+    ["expired 20 s ago", { exp: now - 20 }, "ok"],
+    ["expired 40 s ago", { exp: now - 40 }, "token_expired"],
+    ["nbf 20 s ahead", { nbf: now + 20, iat: now + 20 }, "ok"],
+    ["nbf 40 s ahead", { nbf: now + 40, iat: now + 40 }, "token_not_yet_valid"],
+  ];
+  for (const [name, overrides, expected] of cases) {
+    test(`${name}: ${expected}`, async () => {
+      assert.equal(await reasonOf(`Bearer ${await signToken(es256, claims(overrides))}`), expected);
+    });
+  }
+});
+
+describe("refused tokens", () => {
+  const cases: [string, () => Promise<string>, AccessTokenFailureReason][] = [
+    ["stt other than 1 (a session token)", async () => signToken(rs256, claims({ stt: 0 })), "wrong_token_type"],
+    ["empty aud", async () => signToken(es256, claims({ aud: [] })), "wrong_audience"],
+    ["no aud", async () => signToken(es256, claims({ aud: undefined })), "wrong_audience"],
+    ["exp missing", async () => signToken(es256, claims({ exp: undefined })), "invalid_claims"],
+    ["exp as a string", async () => signToken(es256, claims({ exp: String(now + 60) })), "invalid_claims"],
+    ["neither client_id nor sub", async () => signToken(es256, claims({ client_id: undefined, sub: undefined })), "invalid_claims"],
+    ["client_id not a string", async () => signToken(es256, claims({ client_id: 7 })), "invalid_claims"],
+    ["scope not a string", async () => signToken(es256, claims({ scp: undefined, scope: ["calendar.read"] })), "invalid_claims"],
+    ["RS256 header on the EC key's kid", async () => signToken(rs256, claims(), { kid: "embedded-1" }), "unknown_key"],
+    ["an encrypted token (five parts)", async () => "a.b.c.d.e", "malformed_token"],
+    ["a header that is not JSON", async () => `${Buffer.from("{nope").toString("base64url")}.e30.sig`, "malformed_token"],
+    ["crit header naming an unknown extension", async () => signRawEs256(es256, { alg: "ES256", kid: es256.kid, crit: ["x-must"], "x-must": 1 }, claims()), "malformed_token"],
+  ];
+  for (const [name, token, expected] of cases) {
+    test(`${name}: ${expected}`, async () => {
+      assert.equal(await reasonOf(`Bearer ${await token()}`), expected);
+    });
+  }
+
+  test("two authorization values joined by a comma are malformed", async () => {
+    const token = await signToken(es256, claims());
+    assert.equal(await reasonOf(`Bearer ${token}, Bearer ${token}`), "malformed_authorization");
+  });
+
+  test("a token over 16 KiB is refused before parsing", async () => {
+    assert.equal(await reasonOf(`Bearer ${"a".repeat(20_000)}`), "malformed_token");
+  });
+
+  test("error messages never contain the token", async () => {
+    const token = await signToken(es256, claims({ exp: now - 3600 }));
+    await assert.rejects(verify(`Bearer ${token}`), (err: Error) => !err.message.includes(token) && !err.message.includes(token.split(".")[1]!));
+  });
+});
+
+describe("options", () => {
+  test("a symmetric algorithm is a TypeError at construction", () => {
+    assert.throws(
+      () => createAccessTokenVerifier({ issuer, audience: "a", keys: createJwksKeySource({ url: jwks.url }), algorithms: ["HS256"] }),
+      TypeError,
+    );
+  });
+});
+
+test("authorizeScopes names the missing scope and what the token grants", () => {
+  const principal = { clientId: "c", subject: "c", scopes: ["calendar.read"], tokenId: "", expiresAt: new Date() };
+  assert.throws(() => authorizeScopes(principal, ["calendar.write"]), {
+    reason: "insufficient_scope",
+    message: "the access token lacks the scope calendar.write (it grants calendar.read)",
+  });
+  assert.doesNotThrow(() => authorizeScopes(principal, ["calendar.read"]));
+});
