@@ -1,0 +1,58 @@
+/** Unit tests of the auth provider's configuration. */
+import assert from "node:assert/strict";
+import { resolve } from "node:path";
+import { describe, it } from "node:test";
+import { ConfigError } from "../common/env.js";
+import { loadAuthProviderConfig, resolveIssuer } from "./config.js";
+
+describe("loadAuthProviderConfig", () => {
+  it("has the documented defaults", () => {
+    const config = loadAuthProviderConfig({});
+    assert.deepEqual(config, {
+      port: 3001,
+      host: "localhost",
+      dataDir: resolve("./data"),
+      issuer: undefined,
+      tokenTtlSeconds: 3600,
+    });
+    assert.equal(resolveIssuer(config, 3001), "http://localhost:3001/auth");
+  });
+
+  it("reads every setting", () => {
+    const config = loadAuthProviderConfig({
+      AUTH_PORT: "0",
+      AUTH_HOST: "127.0.0.1",
+      DATA_DIR: "var/auth-data",
+      AUTH_ISSUER: "https://auth.example/auth/",
+      AUTH_TOKEN_TTL_SECONDS: "60",
+    });
+    assert.deepEqual(config, {
+      port: 0,
+      host: "127.0.0.1",
+      dataDir: resolve("var/auth-data"),
+      issuer: "https://auth.example/auth",
+      tokenTtlSeconds: 60,
+    });
+    assert.equal(resolveIssuer(config, 4444), "https://auth.example/auth");
+  });
+
+  it("derives the default issuer from the bound port", () => {
+    assert.equal(resolveIssuer(loadAuthProviderConfig({ AUTH_PORT: "0" }), 40123), "http://localhost:40123/auth");
+  });
+
+  const bad: [Record<string, string>, string][] = [
+    [{ AUTH_PORT: "70000" }, "AUTH_PORT"],
+    [{ AUTH_PORT: "-1" }, "AUTH_PORT"],
+    [{ AUTH_TOKEN_TTL_SECONDS: "59" }, "AUTH_TOKEN_TTL_SECONDS"],
+    [{ AUTH_TOKEN_TTL_SECONDS: "86401" }, "AUTH_TOKEN_TTL_SECONDS"],
+    [{ AUTH_TOKEN_TTL_SECONDS: "1h" }, "AUTH_TOKEN_TTL_SECONDS"],
+    [{ AUTH_ISSUER: "not a url" }, "AUTH_ISSUER"],
+    [{ AUTH_ISSUER: "http://x/auth#frag" }, "AUTH_ISSUER"],
+    [{ AUTH_ISSUER: "http://x/auth?q=1" }, "AUTH_ISSUER"],
+  ];
+  for (const [env, setting] of bad) {
+    it(`refuses ${JSON.stringify(env)}, naming ${setting}`, () => {
+      assert.throws(() => loadAuthProviderConfig(env), (err: unknown) => err instanceof ConfigError && err.setting === setting);
+    });
+  }
+});

@@ -1,0 +1,64 @@
+/**
+ * Token endpoint errors as RFC 6749 §5.2 defines them: one error class with a
+ * fixed code set, and one function that writes it as JSON.
+ */
+import type { Response } from "express";
+
+/** The RFC 6749 §5.2 error codes this server answers with. */
+export type OAuthErrorCode =
+  | "invalid_request"
+  | "invalid_client"
+  | "invalid_grant"
+  | "unauthorized_client"
+  | "unsupported_grant_type"
+  | "invalid_scope";
+
+/** A token request the server refuses. status is 401 for invalid_client, else 400. */
+export class OAuthError extends Error {
+  override name = "OAuthError";
+  readonly status: 400 | 401;
+  /** When true the answer carries a `WWW-Authenticate: Basic` challenge (the client tried or needs HTTP Basic). */
+  readonly basicChallenge: boolean;
+
+  constructor(
+    readonly code: OAuthErrorCode,
+    /** Human-readable; sent as error_description. Quote client input with {@link quoteValue}. */
+    readonly description: string,
+    options: { basicChallenge?: boolean } = {},
+  ) {
+    super(`${code}: ${description}`);
+    this.status = code === "invalid_client" ? 401 : 400;
+    this.basicChallenge = code === "invalid_client" && (options.basicChallenge ?? false);
+  }
+}
+
+/** Headers every token endpoint answer carries (RFC 6749 §5.1): never cache. */
+export function setNoStore(res: Response): void {
+  res.set("Cache-Control", "no-store");
+  res.set("Pragma", "no-cache");
+}
+
+/**
+ * Writes err as {"error", "error_description"} with its status, Cache-Control: no-store and, for a Basic
+ * challenge, `WWW-Authenticate: Basic realm="<issuer>"`. Records the code in res.locals.oauthError for the
+ * request log.
+ */
+export function sendOAuthError(res: Response, err: OAuthError, issuer: string): void {
+  setNoStore(res);
+  if (err.basicChallenge) res.set("WWW-Authenticate", `Basic realm="${issuer.replace(/["\\]/g, "")}"`);
+  res.locals["oauthError"] = err.code;
+  res.status(err.status).json({ error: err.code, error_description: descriptionText(err.description) });
+}
+
+/**
+ * A client-supplied value for an error description: in single quotes, cut to 64 characters, with characters that
+ * RFC 6749 does not allow in error_description (outside %x20-21 / %x23-5B / %x5D-7E) replaced by "?".
+ */
+export function quoteValue(value: string): string {
+  const cut = value.length > 64 ? `${value.slice(0, 64)}...` : value;
+  return `'${descriptionText(cut)}'`;
+}
+
+function descriptionText(text: string): string {
+  return text.replace(/[^\x20\x21\x23-\x5b\x5d-\x7e]/g, "?");
+}

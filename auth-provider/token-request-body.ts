@@ -1,0 +1,108 @@
+/**
+ * Reading the token request body, form-encoded or JSON, into the few
+ * parameters the token endpoint uses. Parameters sent without a value count as
+ * omitted (RFC 6749 §3.1); a parameter sent twice is an error (RFC 6749 §3.2),
+ * except audience, which reports "one audience per token" instead.
+ */
+import { OAuthError, quoteValue } from "./oauth-error.js";
+
+/** The body size the token endpoint accepts. */
+export const tokenRequestBodyLimit = "16kb";
+
+/** Token request parameters; absent or empty ones are undefined. */
+export interface TokenRequestParams {
+  readonly grantType: string | undefined;
+  readonly scope: string | undefined;
+  /** Every requested audience: repeated fields, space-separated values and JSON arrays, flattened. */
+  readonly audiences: readonly string[];
+  readonly clientId: string | undefined;
+  readonly clientSecret: string | undefined;
+}
+
+/** Body parameters by name, each with every value it was sent with. */
+export type RawParams = Map<string, string[]>;
+
+const formType = "application/x-www-form-urlencoded";
+const jsonType = "application/json";
+
+/** The media types the token endpoint accepts, for express body parsers and req.is(). */
+export const tokenRequestMediaTypes = [formType, jsonType] as const;
+
+/**
+ * The parameters of a parsed body: a string (form body, parsed here) or an object (JSON body, parsed by express).
+ * @throws OAuthError invalid_request for a missing body, a body that is not a JSON object, a non-string value, or
+ *   a repeated parameter.
+ */
+export function readTokenRequestParams(body: unknown): TokenRequestParams {
+  let raw: RawParams;
+  if (typeof body === "string") raw = parseFormBody(body);
+  else if (typeof body === "object" && body !== null && !Array.isArray(body)) raw = readJsonBody(body);
+  else if (body === undefined) {
+    throw new OAuthError("invalid_request", `the request needs a body of type ${formType} or ${jsonType}`);
+  } else throw new OAuthError("invalid_request", "the JSON body must be an object");
+
+  const single = (name: string): string | undefined => {
+    const values = raw.get(name) ?? [];
+    if (values.length > 1) throw new OAuthError("invalid_request", `parameter ${name} is repeated`);
+    return values[0] === "" ? undefined : values[0];
+  };
+  const audiences = (raw.get("audience") ?? []).flatMap((value) => value.split(" ")).filter((a) => a !== "");
+  return {
+    grantType: single("grant_type"),
+    scope: single("scope"),
+    audiences,
+    clientId: single("client_id"),
+    clientSecret: single("client_secret"),
+  };
+}
+
+/** Maps express body-parser failures (bad JSON, too large, bad charset or encoding) to invalid_request. */
+export function bodyParserErrorToOAuthError(err: unknown): OAuthError | undefined {
+  const type = (err as { type?: unknown } | null)?.type;
+  switch (type) {
+    case "entity.parse.failed":
+      return new OAuthError("invalid_request", "the request body is not valid JSON");
+    case "entity.too.large":
+      return new OAuthError("invalid_request", `the request body is larger than ${tokenRequestBodyLimit}`);
+    case "charset.unsupported":
+      return new OAuthError("invalid_request", "the request body must be UTF-8");
+    case "encoding.unsupported":
+      return new OAuthError("invalid_request", "the request body must not be compressed");
+    case "request.size.invalid":
+    case "request.aborted":
+      return new OAuthError("invalid_request", "the request body was incomplete");
+    default:
+      return undefined;
+  }
+}
+
+/** Parses an application/x-www-form-urlencoded body, keeping every value of repeated names. */
+export function parseFormBody(text: string): RawParams {
+  const raw: RawParams = new Map();
+  for (const [name, value] of new URLSearchParams(text)) {
+    const values = raw.get(name);
+    if (values === undefined) raw.set(name, [value]);
+    else values.push(value);
+  }
+  return raw;
+}
+
+const knownParams = new Set(["grant_type", "scope", "audience", "client_id", "client_secret"]);
+
+// Unknown parameters are ignored (RFC 6749 §3.2), whatever their type; known ones must be strings (audience may
+// also be an array of strings). null counts as omitted.
+function readJsonBody(body: object): RawParams {
+  const raw: RawParams = new Map();
+  for (const [name, value] of Object.entries(body)) {
+    if (!knownParams.has(name) || value === null) continue;
+    if (typeof value === "string") raw.set(name, [value]);
+    else if (name === "audience" && Array.isArray(value) && value.every((v) => typeof v === "string")) {
+      raw.set(name, value as string[]);
+    } else {
+      const kind = Array.isArray(value) ? "an array" : typeof value;
+      const expected = name === "audience" ? "a string or an array of strings" : "a string";
+      throw new OAuthError("invalid_request", `${quoteValue(name)} must be ${expected}, not ${kind}`);
+    }
+  }
+  return raw;
+}
