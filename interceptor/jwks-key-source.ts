@@ -27,7 +27,7 @@ export interface JwksKeySourceOptions {
   /** Fetch at most this often while no key was ever fetched (start-up before the provider); default 1000 ms. */
   retryIntervalMs?: number;
   /** Called after each fetch attempt (for logs and tests). */
-  onFetch?: (outcome: { ok: boolean; keyCount?: number; error?: string }) => void;
+  onFetch?: (outcome: { ok: boolean; keyCount?: number; error?: string; keysCached: boolean }) => void;
   /** The clock; default Date.now. */
   now?: () => number;
 }
@@ -78,10 +78,10 @@ export function createJwksKeySource(options: JwksKeySourceOptions): JwksKeySourc
       resolver = createLocalJWKSet(jwks);
       fetchedAt = now();
       lastError = "";
-      options.onFetch?.({ ok: true, keyCount: Array.isArray(jwks.keys) ? jwks.keys.length : 0 });
+      options.onFetch?.({ ok: true, keyCount: Array.isArray(jwks.keys) ? jwks.keys.length : 0, keysCached: true });
     } catch (err) {
       lastError = describeFetchError(err);
-      options.onFetch?.({ ok: false, error: lastError });
+      options.onFetch?.({ ok: false, error: lastError, keysCached: resolver !== undefined });
     }
   }
 

@@ -54,12 +54,14 @@ export async function runService(definition: ServiceDefinition): Promise<void> {
   }
   const wiring = definition.build(db, logger);
 
+  const jwksUrl = config.verifier.jwksUrl;
   const keys = createJwksKeySource({
-    url: config.verifier.jwksUrl,
-    onFetch: (outcome) =>
-      outcome.ok
-        ? logger.info("fetched the auth provider's keys", { jwks_url: config.verifier.jwksUrl, keys: outcome.keyCount })
-        : logger.warn("cannot fetch the auth provider's keys; cached keys stay in use", { jwks_url: config.verifier.jwksUrl, error: outcome.error }),
+    url: jwksUrl,
+    onFetch: (outcome) => {
+      if (outcome.ok) logger.info("fetched the auth provider's keys", { jwks_url: jwksUrl, keys: outcome.keyCount });
+      else if (outcome.keysCached) logger.warn("cannot refresh the auth provider's keys; the cached keys stay in use", { jwks_url: jwksUrl, error: outcome.error });
+      else logger.warn("cannot fetch the auth provider's keys yet; calls answer UNAVAILABLE until it is reachable", { jwks_url: jwksUrl, error: outcome.error });
+    },
   });
   const verify = createAccessTokenVerifier({ issuer: config.verifier.issuer, audience: config.verifier.audience, keys });
   const shutdown = new AbortController();
