@@ -25,6 +25,7 @@ export interface DualProtocolServer {
 
 // "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n": three bytes tell it apart from any HTTP/1.1 method.
 const prefaceStart = Buffer.from("PRI");
+const firstBytesTimeoutMs = 10_000;
 
 /** Starts listening; rejects when the port cannot be bound. */
 export async function listenDualProtocol(handler: DualRequestHandler, port: number, host: string): Promise<DualProtocolServer> {
@@ -59,11 +60,14 @@ export async function listenDualProtocol(handler: DualRequestHandler, port: numb
     sockets.add(socket);
     socket.once("close", () => sockets.delete(socket));
     socket.on("error", () => socket.destroy());
+    // A connection that never says which protocol it speaks is dropped.
+    socket.setTimeout(firstBytesTimeoutMs, () => socket.destroy());
     let head = Buffer.alloc(0);
     const onData = (chunk: Buffer) => {
       head = Buffer.concat([head, chunk]);
       if (head.length < prefaceStart.length && prefaceStart.subarray(0, head.length).equals(head)) return;
       socket.off("data", onData);
+      socket.setTimeout(0);
       socket.pause();
       socket.unshift(head);
       if (head.subarray(0, prefaceStart.length).equals(prefaceStart)) {
