@@ -1,0 +1,31 @@
+/**
+ * The one error type of the CLI: a message for a person (one line, saying
+ * what went wrong and what to do) and a kind that decides the exit code.
+ * Only the entry point turns it into an exit.
+ */
+
+export type CliErrorKind = "usage" | "not_found" | "auth" | "unreachable" | "internal";
+
+/** Exit codes, documented in `assistant --help` and the README. */
+export const exitCodes: Record<CliErrorKind, number> = {
+  internal: 1,
+  usage: 2,
+  not_found: 3,
+  auth: 4,
+  unreachable: 5,
+};
+
+export class CliError extends Error {
+  override name = "CliError";
+  constructor(
+    readonly kind: CliErrorKind,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+
+  get exitCode(): number {
+    return exitCodes[this.kind];
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * The assistant's settings: global options first, then the environment, then
+ * defaults. Validated once; a bad value is a usage error naming the option.
+ */
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { checkUrl, ConfigError } from "../common/env.js";
+import { CliError } from "./cli-error.js";
+
+export type Protocol = "grpc" | "connect" | "grpc-web";
+export type OutputFormat = "text" | "json";
+
+export interface AssistantSettings {
+  authUrl: string;
+  calendarUrl: string;
+  notesUrl: string;
+  calendarAudience: string;
+  notesAudience: string;
+  protocol: Protocol;
+  output: OutputFormat;
+  verbose: boolean;
+  /** Where the auth provider wrote clients.json. */
+  dataDir: string;
+  /** Where tokens are cached between runs. */
+  tokenCacheFile: string;
+}
+
+/** The global options as commander parsed them (all optional strings). */
+export interface GlobalOptions {
+  authUrl?: string;
+  calendarUrl?: string;
+  notesUrl?: string;
+  protocol?: string;
+  output?: string;
+  verbose?: boolean;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+export function resolveSettings(options: GlobalOptions, env: Env = process.env): AssistantSettings {
+  const protocol = options.protocol ?? "grpc";
+  if (protocol !== "grpc" && protocol !== "connect" && protocol !== "grpc-web") {
+    throw new CliError("usage", `--protocol must be grpc, connect or grpc-web (got "${protocol}")`);
+  }
+  const output = options.output ?? "text";
+  if (output !== "text" && output !== "json") throw new CliError("usage", `--output must be text or json (got "${output}")`);
+  const cacheHome = env["XDG_CACHE_HOME"] || join(homedir(), ".cache");
+  return {
+    authUrl: url("--auth-url", options.authUrl ?? env["AUTH_URL"] ?? "http://localhost:3001"),
+    calendarUrl: url("--calendar-url", options.calendarUrl ?? env["CALENDAR_URL"] ?? "http://localhost:3011"),
+    notesUrl: url("--notes-url", options.notesUrl ?? env["NOTES_URL"] ?? "http://localhost:3012"),
+    calendarAudience: env["CALENDAR_AUDIENCE"] || "calendar-service",
+    notesAudience: env["NOTES_AUDIENCE"] || "note-service",
+    protocol,
+    output,
+    verbose: options.verbose ?? false,
+    dataDir: env["DATA_DIR"] || "./data",
+    tokenCacheFile: join(cacheHome, "m2m-grpc", "tokens.json"),
+  };
+}
+
+function url(option: string, value: string): string {
+  try {
+    return checkUrl(option, value);
+  } catch (err) {
+    throw new CliError("usage", err instanceof ConfigError ? err.message : String(err));
+  }
+}

@@ -1,0 +1,34 @@
+/**
+ * Times as people type them: ISO 8601 (a date, a local date-time, or one with
+ * a zone) or relative to now (`now`, `+1h`, `-30m`, `+2d`, `+1w`).
+ */
+import { CliError } from "./cli-error.js";
+
+const units: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+const relative = /^([+-])(\d+(?:\.\d+)?)([smhdw])$/;
+const isoDate = /^\d{4}-\d{2}-\d{2}$/;
+const isoDateTime = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?$/i;
+
+/** Parses `value` (for the option `option`, named in errors) relative to `now`. */
+export function parseTimeInput(option: string, value: string, now: Date = new Date()): Date {
+  const text = value.trim();
+  if (text === "now") return now;
+  const rel = relative.exec(text);
+  if (rel) {
+    const amount = Number(rel[2]) * units[rel[3]!]! * (rel[1] === "-" ? -1 : 1);
+    return new Date(now.getTime() + amount);
+  }
+  if (isoDate.test(text) || isoDateTime.test(text)) {
+    // A date alone is local midnight; a date-time without a zone is local time (as Date parses it).
+    const date = new Date(isoDate.test(text) ? `${text}T00:00` : text.replace(" ", "T"));
+    if (!Number.isNaN(date.getTime())) return date;
+  }
+  throw new CliError("usage", `${option} "${value}" is not a time: use ISO 8601 (2030-01-31, 2030-01-31T09:00, 2030-01-31T09:00Z) or a relative time (now, +1h, -30m, +2d)`);
+}
+
+/** Parses a duration like `30m`, `1h`, `1.5h`, `2d`. */
+export function parseDuration(option: string, value: string): number {
+  const match = /^(\d+(?:\.\d+)?)([smhdw])$/.exec(value.trim());
+  if (!match || Number(match[1]) <= 0) throw new CliError("usage", `${option} "${value}" is not a duration: use e.g. 30m, 1h, 1.5h, 2d`);
+  return Number(match[1]) * units[match[2]!]!;
+}

@@ -1,0 +1,73 @@
+/**
+ * Access tokens cached per (auth URL, client, audience, scope), in memory and
+ * in a file only the user can read, so repeated commands make no token
+ * request. A token is reused until `refreshMarginMs` before it expires.
+ * A cache file that cannot be read or written is ignored: caching is an
+ * optimisation, never a reason to fail.
+ */
+import { chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
+import type { IssuedToken } from "./token-endpoint-client.js";
+
+export interface TokenCache {
+  get(key: string): IssuedToken | undefined;
+  put(key: string, token: IssuedToken): void;
+  delete(key: string): void;
+}
+
+export interface TokenCacheOptions {
+  /** The cache file; undefined keeps tokens in memory only. */
+  file?: string;
+  /** Tokens closer than this to expiry are not reused; default 60 s. */
+  refreshMarginMs?: number;
+  now?: () => number;
+}
+
+export function tokenCacheKey(authUrl: string, clientId: string, audience: string, scope: string): string {
+  return JSON.stringify([authUrl, clientId, audience, scope]);
+}
+
+export function createTokenCache(options: TokenCacheOptions): TokenCache {
+  const margin = options.refreshMarginMs ?? 60_000;
+  const now = options.now ?? Date.now;
+  const memory = new Map<string, IssuedToken>(options.file ? Object.entries(readFile(options.file)) : []);
+
+  const persist = () => {
+    if (!options.file) return;
+    const fresh = Object.fromEntries([...memory].filter(([, token]) => token.expiresAt > now()));
+    try {
+      mkdirSync(dirname(options.file), { recursive: true, mode: 0o700 });
+      const temp = `${options.file}.${process.pid}.tmp`;
+      writeFileSync(temp, JSON.stringify(fresh), { mode: 0o600 });
+      chmodSync(temp, 0o600);
+      renameSync(temp, options.file);
+    } catch {
+      // Unwritable cache: the next command asks for a new token.
+    }
+  };
+
+  return {
+    get(key) {
+      const token = memory.get(key);
+      return token && token.expiresAt - margin > now() ? token : undefined;
+    },
+    put(key, token) {
+      memory.set(key, token);
+      persist();
+    },
+    delete(key) {
+      if (memory.delete(key)) persist();
+    },
+  };
+}
+
+function readFile(file: string): Record<string, IssuedToken> {
+  try {
+    const parsed = JSON.parse(readFileSync(file, "utf8")) as Record<string, IssuedToken>;
+    return Object.fromEntries(
+      Object.entries(parsed).filter(([, t]) => typeof t?.accessToken === "string" && typeof t.expiresAt === "number"),
+    );
+  } catch {
+    return {};
+  }
+}

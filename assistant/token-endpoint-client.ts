@@ -1,0 +1,53 @@
+/**
+ * The client-credentials grant from the assistant's side: one POST to the
+ * auth provider's token endpoint (client_secret_basic, form body). Failures
+ * become CliErrors that say what to do.
+ */
+import { CliError } from "./cli-error.js";
+import type { ClientCredentials } from "./client-credentials.js";
+
+export interface IssuedToken {
+  accessToken: string;
+  /** Milliseconds since the epoch. */
+  expiresAt: number;
+  scope: string;
+}
+
+const timeoutMs = 10_000;
+
+export async function requestAccessToken(
+  authUrl: string,
+  credentials: ClientCredentials,
+  audience: string,
+  scope: string,
+): Promise<IssuedToken> {
+  const basic = Buffer.from(`${encodeURIComponent(credentials.clientId)}:${encodeURIComponent(credentials.clientSecret)}`).toString("base64");
+  let response: Response;
+  try {
+    response = await fetch(`${authUrl}/auth/oauth/token`, {
+      method: "POST",
+      headers: { authorization: `Basic ${basic}`, "content-type": "application/x-www-form-urlencoded", accept: "application/json" },
+      body: new URLSearchParams({ grant_type: "client_credentials", audience, scope }),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+  } catch (err) {
+    throw new CliError("unreachable", `cannot reach the auth provider at ${authUrl} — is \`npm start\` running?`, { cause: err });
+  }
+  const body = (await response.json().catch(() => ({}))) as Record<string, unknown>;
+  if (response.ok && typeof body["access_token"] === "string" && typeof body["expires_in"] === "number") {
+    return {
+      accessToken: body["access_token"],
+      expiresAt: Date.now() + body["expires_in"] * 1000,
+      scope: typeof body["scope"] === "string" ? body["scope"] : scope,
+    };
+  }
+  const error = typeof body["error"] === "string" ? body["error"] : `HTTP ${response.status}`;
+  const description = typeof body["error_description"] === "string" ? `: ${body["error_description"]}` : "";
+  if (error === "invalid_client") {
+    throw new CliError("auth", `the auth provider rejected the assistant's credentials (invalid_client${description}) — check ASSISTANT_CLIENT_ID/ASSISTANT_CLIENT_SECRET or clients.json`);
+  }
+  if (response.status >= 500 || response.status === 404) {
+    throw new CliError("unreachable", `the auth provider at ${authUrl} answered ${error}${description}`);
+  }
+  throw new CliError("auth", `the auth provider refused a token for ${audience} with scope ${scope} (${error}${description})`);
+}
