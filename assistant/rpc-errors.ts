@@ -7,7 +7,10 @@ import { CliError } from "./cli-error.js";
 
 /** `service` names the service ("calendar service"), `url` where it was called. */
 export function cliErrorFromRpc(err: unknown, service: string, url: string): CliError {
-  if (err instanceof CliError) return err;
+  // A CliError raised while preparing the call (getting a token) keeps its own message and kind.
+  for (let cause: unknown = err, depth = 0; cause instanceof Error && depth < 5; cause = cause.cause, depth++) {
+    if (cause instanceof CliError) return cause;
+  }
   const e = ConnectError.from(err);
   switch (e.code) {
     case Code.NotFound:

@@ -1,6 +1,7 @@
 /**
  * Times as people type them: ISO 8601 (a date, a local date-time, or one with
- * a zone) or relative to now (`now`, `+1h`, `-30m`, `+2d`, `+1w`).
+ * a zone), relative to now (`now`, `+1h`, `-30m`, `+2d`, `+1w`), or `today` /
+ * `tomorrow` (local midnight).
  */
 import { CliError } from "./cli-error.js";
 
@@ -13,6 +14,11 @@ const isoDateTime = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+
 export function parseTimeInput(option: string, value: string, now: Date = new Date()): Date {
   const text = value.trim();
   if (text === "now") return now;
+  if (text === "today" || text === "tomorrow") {
+    const midnight = new Date(now.getFullYear(), now.getMonth(), now.getDate());
+    if (text === "tomorrow") midnight.setDate(midnight.getDate() + 1);
+    return midnight;
+  }
   const rel = relative.exec(text);
   if (rel) {
     const amount = Number(rel[2]) * units[rel[3]!]! * (rel[1] === "-" ? -1 : 1);
@@ -23,7 +29,7 @@ export function parseTimeInput(option: string, value: string, now: Date = new Da
     const date = new Date(isoDate.test(text) ? `${text}T00:00` : text.replace(" ", "T"));
     if (!Number.isNaN(date.getTime())) return date;
   }
-  throw new CliError("usage", `${option} "${value}" is not a time: use ISO 8601 (2030-01-31, 2030-01-31T09:00, 2030-01-31T09:00Z) or a relative time (now, +1h, -30m, +2d)`);
+  throw new CliError("usage", `${option} "${value}" is not a time: use ISO 8601 (2030-01-31, 2030-01-31T09:00, 2030-01-31T09:00Z) a relative time (now, +1h, -30m, +2d), today or tomorrow`);
 }
 
 /** Parses a duration like `30m`, `1h`, `1.5h`, `2d`. */

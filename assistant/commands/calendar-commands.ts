@@ -1,0 +1,107 @@
+/**
+ * `assistant calendar …`: each command a typed async function that returns
+ * data (the printer renders it); watch streams changes to a callback.
+ */
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import type { Event, EventSchema, WatchEventsResponse } from "../../gen/m2m/calendar/v1/calendar_pb.js";
+import { CliError } from "../cli-error.js";
+import { cliErrorFromRpc } from "../rpc-errors.js";
+import type { AssistantSession } from "../session.js";
+import { parseDuration, parseTimeInput } from "../time-input.js";
+
+const service = "calendar service";
+const pageSize = 100;
+/** Unary calls give up after this long (watch streams have no deadline). */
+const timeout = { timeoutMs: 10_000 };
+
+async function call<T>(session: AssistantSession, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    throw cliErrorFromRpc(err, service, session.settings.calendarUrl);
+  }
+}
+
+export interface ListEventsOptions {
+  /** At most this many events; all when undefined. */
+  limit?: number;
+  from?: string;
+  to?: string;
+}
+
+export async function listEvents(session: AssistantSession, options: ListEventsOptions): Promise<Event[]> {
+  const now = new Date();
+  const timeMin = options.from === undefined ? undefined : timestampFromDate(parseTimeInput("--from", options.from, now));
+  const timeMax = options.to === undefined ? undefined : timestampFromDate(parseTimeInput("--to", options.to, now));
+  const events: Event[] = [];
+  let pageToken = "";
+  do {
+    const size = options.limit === undefined ? pageSize : Math.min(pageSize, options.limit - events.length);
+    const page = await call(session, () => session.calendar.listEvents({ pageSize: size, pageToken, timeMin, timeMax }, timeout));
+    events.push(...page.events);
+    pageToken = page.nextPageToken;
+  } while (pageToken !== "" && (options.limit === undefined || events.length < options.limit));
+  return events;
+}
+
+export async function getEvent(session: AssistantSession, id: string): Promise<Event> {
+  return (await call(session, () => session.calendar.getEvent({ id }, timeout))).event!;
+}
+
+export interface AddEventOptions {
+  description?: string;
+  start: string;
+  /** An end time; or give duration; default one hour after start. */
+  end?: string;
+  duration?: string;
+}
+
+export async function addEvent(session: AssistantSession, title: string, options: AddEventOptions): Promise<Event> {
+  const now = new Date();
+  const start = parseTimeInput("--start", options.start, now);
+  if (options.end !== undefined && options.duration !== undefined) throw new CliError("usage", "give --end or --duration, not both");
+  const end =
+    options.end !== undefined
+      ? parseTimeInput("--end", options.end, now)
+      : new Date(start.getTime() + (options.duration === undefined ? 3_600_000 : parseDuration("--duration", options.duration)));
+  const event = { title, description: options.description ?? "", startTime: timestampFromDate(start), endTime: timestampFromDate(end) };
+  return (await call(session, () => session.calendar.createEvent({ event }, timeout))).event!;
+}
+
+export interface UpdateEventOptions {
+  title?: string;
+  description?: string;
+  start?: string;
+  end?: string;
+}
+
+/** Changes only the fields given (the update mask lists exactly those). */
+export async function updateEvent(session: AssistantSession, id: string, options: UpdateEventOptions): Promise<Event> {
+  const now = new Date();
+  const paths: string[] = [];
+  const event: MessageInitShape<typeof EventSchema> = { id };
+  if (options.title !== undefined) (event.title = options.title), paths.push("title");
+  if (options.description !== undefined) (event.description = options.description), paths.push("description");
+  if (options.start !== undefined) (event.startTime = timestampFromDate(parseTimeInput("--start", options.start, now))), paths.push("start_time");
+  if (options.end !== undefined) (event.endTime = timestampFromDate(parseTimeInput("--end", options.end, now))), paths.push("end_time");
+  if (paths.length === 0) throw new CliError("usage", "nothing to update: give --title, --description, --start or --end");
+  return (await call(session, () => session.calendar.updateEvent({ event, updateMask: { paths } }, timeout))).event!;
+}
+
+export async function deleteEvent(session: AssistantSession, id: string): Promise<{ id: string }> {
+  await call(session, () => session.calendar.deleteEvent({ id }, timeout));
+  return { id };
+}
+
+/** Streams changes until `signal` aborts; resolves then, rejects with a CliError if the stream fails. */
+export async function watchEvents(session: AssistantSession, signal: AbortSignal, onChange: (change: WatchEventsResponse) => void): Promise<void> {
+  await call(session, async () => {
+    try {
+      for await (const change of session.calendar.watchEvents({}, { signal })) onChange(change);
+    } catch (err) {
+      if (signal.aborted) return;
+      throw err;
+    }
+  });
+}
