@@ -24,12 +24,18 @@ export function parseTimeInput(option: string, value: string, now: Date = new Da
     const amount = Number(rel[2]) * units[rel[3]!]! * (rel[1] === "-" ? -1 : 1);
     return new Date(now.getTime() + amount);
   }
-  if (isoDate.test(text) || isoDateTime.test(text)) {
+  if ((isoDate.test(text) || isoDateTime.test(text)) && isRealDay(text)) {
     // A date alone is local midnight; a date-time without a zone is local time (as Date parses it).
     const date = new Date(isoDate.test(text) ? `${text}T00:00` : text.replace(" ", "T"));
     if (!Number.isNaN(date.getTime())) return date;
   }
   throw new CliError("usage", `${option} "${value}" is not a time: use ISO 8601 (2030-01-31, 2030-01-31T09:00, 2030-01-31T09:00Z) a relative time (now, +1h, -30m, +2d), today or tomorrow`);
+}
+
+// Date would roll 2030-02-30 over to March 2; refuse days a month does not have.
+function isRealDay(text: string): boolean {
+  const [y, m, d] = text.slice(0, 10).split("-").map(Number) as [number, number, number];
+  return new Date(Date.UTC(y, m - 1, d)).getUTCDate() === d;
 }
 
 /** Parses a duration like `30m`, `1h`, `1.5h`, `2d`. */
