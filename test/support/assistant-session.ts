@@ -4,8 +4,8 @@
  * tests rendered with ink-testing-library.
  */
 import { stripVTControlCharacters } from "node:util";
-import { createAssistantSession, type AssistantSession } from "../../assistant/session.js";
-import { resolveSettings } from "../../assistant/settings.js";
+import { createAssistantSession, type AssistantSession } from "../../assistant-cli/session.js";
+import { resolveSettings } from "../../assistant-cli/settings.js";
 import { tempDataDir } from "./processes.js";
 import type { TestSystem } from "./system.js";
 
@@ -29,16 +29,27 @@ export function createTestAssistantSession(system: TestSystem): TestAssistantSes
 }
 
 /**
- * Polls `lastFrame` (colours stripped) until `predicate` holds and returns that
- * frame; after `timeoutMs` fails with the last frame in the message.
+ * Polls `lastFrame` (colours stripped) every 10 ms until `predicate` holds, then
+ * lets one more tick pass so React has run the effects that re-bind input
+ * handlers (keys written earlier would reach the previous handlers), and
+ * returns that frame; after `timeoutMs` fails with the last frame in the message.
  */
 export async function waitForFrame(lastFrame: () => string | undefined, predicate: (frame: string) => boolean, timeoutMs = 5000): Promise<string> {
   const deadline = Date.now() + timeoutMs;
-  let frame = "";
   for (;;) {
-    frame = stripVTControlCharacters(lastFrame() ?? "");
-    if (predicate(frame)) return frame;
+    const frame = stripVTControlCharacters(lastFrame() ?? "");
+    if (predicate(frame)) {
+      await tick(settleMs);
+      return frame;
+    }
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for the frame; last frame:\n${frame}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await tick(10);
   }
+}
+
+// Long enough for React's passive effects even on a busy machine.
+const settleMs = 25;
+
+function tick(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }

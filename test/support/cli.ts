@@ -10,7 +10,7 @@ import { distPath } from "./processes.js";
 import type { TestSystem } from "./system.js";
 
 /** The CLI's compiled entry point, relative to dist/. */
-export const cliEntry = "assistant/main.js";
+export const cliEntry = "assistant-cli/main.js";
 
 export interface CliResult {
   code: number | null;

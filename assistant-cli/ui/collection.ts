@@ -1,0 +1,68 @@
+/**
+ * What the terminal UI needs to know about one kind of item (events, notes):
+ * how to load, watch, show, create, change and delete it. The tab, list and
+ * form components are generic over this.
+ */
+import type { Timestamp } from "@bufbuild/protobuf/wkt";
+
+/** The fields events and notes share, which the generic parts of the UI read. */
+export interface Item {
+  id: string;
+  title: string;
+  description: string;
+  createTime?: Timestamp | undefined;
+  updateTime?: Timestamp | undefined;
+  createdBy: string;
+  updatedBy: string;
+}
+
+/** One message of a watch stream, reduced to what the list needs. */
+export type Change<T extends Item> = { type: "started" } | { type: "upsert"; item: T } | { type: "deleted"; item: T };
+
+/** One column of a list row; a column without `width` takes the remaining space. */
+export interface Cell {
+  text: string;
+  width?: number;
+  dim?: boolean;
+}
+
+/** One input of the add/edit form. */
+export interface FieldSpec {
+  name: string;
+  label: string;
+  /** Shown greyed while the field is empty. */
+  placeholder?: string;
+}
+
+/** Form contents by field name. */
+export type FormValues = Record<string, string>;
+
+export interface Collection<T extends Item> {
+  /** The tab's name: "Events". */
+  title: string;
+  /** One item, for messages: "event". */
+  noun: string;
+  /** For error messages: "calendar service". */
+  service: string;
+  /** Where the service is, for error messages. */
+  url: string;
+  /** The column headings, matching `row`. */
+  header: Cell[];
+  /** Every item, all pages, in display order. */
+  list(signal?: AbortSignal): Promise<T[]>;
+  /** The changes from now on; the first is `started`. Ends or throws when the stream does. */
+  watch(signal: AbortSignal): AsyncIterable<Change<T>>;
+  /** Display order. */
+  compare(a: T, b: T): number;
+  row(item: T): Cell[];
+  /** Extra detail lines shown above the description (e.g. an event's time span). */
+  summary(item: T): string[];
+  fields: FieldSpec[];
+  /** The form's initial values: empty (or defaults) to add, the item's values to edit. */
+  formValues(item?: T): FormValues;
+  /** Creates an item from the form; a bad value throws a CliError naming the field. */
+  create(values: FormValues): Promise<T>;
+  /** Sends the fields that differ from `initial`; undefined when nothing changed. */
+  update(item: T, initial: FormValues, values: FormValues): Promise<T | undefined>;
+  remove(item: T): Promise<void>;
+}
