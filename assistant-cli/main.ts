@@ -11,7 +11,7 @@ const out = {
   stdout: (text: string) => void process.stdout.write(text),
   stderr: (text: string) => void process.stderr.write(text),
 };
-const verbose = process.argv.includes("--verbose");
+const verbose = process.argv.includes("--verbose") || Boolean(process.env["ASSISTANT_VERBOSE"]);
 
 async function main(): Promise<number> {
   try {

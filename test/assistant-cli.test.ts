@@ -78,8 +78,9 @@ describe("calendar commands", () => {
     await ok(["calendar", "delete", /^id:\s+(\S+)$/m.exec(added)![1]!]);
   });
 
-  test("every protocol works", async () => {
+  test("every protocol works, chosen by option or environment", async () => {
     for (const protocol of ["grpc", "connect", "grpc-web"]) await ok(["--protocol", protocol, "calendar", "list", "--limit", "1"]);
+    JSON.parse(await ok(["calendar", "list", "--limit", "1"], { ASSISTANT_PROTOCOL: "grpc-web", ASSISTANT_OUTPUT: "json" }));
   });
 });
 
