@@ -15,6 +15,7 @@ export const calendarService: ServiceDefinition = {
     const feed = createChangeFeed<EventChange>();
     const handlers = createCalendarHandlers(createEventStore(db), feed);
     return {
+      services: [CalendarService],
       routes: (router) => router.service(CalendarService, handlers),
       stopStreams: () => feed.close(),
     };

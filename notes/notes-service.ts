@@ -15,6 +15,7 @@ export const notesService: ServiceDefinition = {
     const feed = createChangeFeed<NoteChange>();
     const handlers = createNoteHandlers(createNoteStore(db), feed);
     return {
+      services: [NoteService],
       routes: (router) => router.service(NoteService, handlers),
       stopStreams: () => feed.close(),
     };

@@ -3,6 +3,7 @@
  * database, token verification, interceptors, the dual-protocol port, JSON
  * logs and signal handling. A service supplies only its wiring (`build`).
  */
+import type { DescService } from "@bufbuild/protobuf";
 import type { ConnectRouter } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { ConfigError } from "../common/env.js";
@@ -10,13 +11,21 @@ import { createLogger, errorText, type Logger } from "../common/json-logger.js";
 import { createAuthInterceptor } from "../interceptor/connect-auth-interceptor.js";
 import { createJwksKeySource } from "../interceptor/jwks-key-source.js";
 import { createAccessTokenVerifier } from "../interceptor/verify-access-token.js";
+import { Health } from "../gen/grpc/health/v1/health_pb.js";
+import { ServerReflection as ServerReflectionV1 } from "../gen/grpc/reflection/v1/reflection_pb.js";
+import { ServerReflection as ServerReflectionV1alpha } from "../gen/grpc/reflection/v1alpha/reflection_pb.js";
 import { createCallLogInterceptor } from "./call-log-interceptor.js";
+import { createDescriptorIndex } from "./descriptor-index.js";
+import { createHealthReporter, healthServiceName } from "./health-service.js";
+import { reflectionServiceNames, registerReflection } from "./reflection-service.js";
 import { listenDualProtocol, type DualRequestHandler } from "./dual-protocol-server.js";
 import { loadServiceConfig, type ServiceConfig, type ServiceIdentity } from "./service-config.js";
 import { openSqliteDatabase, type SqliteDatabase } from "./sqlite-database.js";
 
 /** What a service builds from its database. */
 export interface ServiceWiring {
+  /** The services `routes` registers (for reflection and health). */
+  services: DescService[];
   routes: (router: ConnectRouter) => void;
   /** Ends long-lived calls (watch streams) at shutdown. */
   stopStreams(): void;
@@ -53,6 +62,12 @@ export async function runService(definition: ServiceDefinition): Promise<void> {
     process.exit(1);
   }
   const wiring = definition.build(db, logger);
+  const ping = db.prepare("SELECT 1");
+  const health = createHealthReporter({
+    services: wiring.services.map((s) => s.typeName),
+    probe: () => ping.get() !== undefined,
+  });
+  const descriptors = createDescriptorIndex([...wiring.services, Health, ServerReflectionV1, ServerReflectionV1alpha]);
 
   const jwksUrl = config.verifier.jwksUrl;
   const keys = createJwksKeySource({
@@ -66,12 +81,17 @@ export async function runService(definition: ServiceDefinition): Promise<void> {
   const verify = createAccessTokenVerifier({ issuer: config.verifier.issuer, audience: config.verifier.audience, keys });
   const shutdown = new AbortController();
   const handler = connectNodeAdapter({
-    routes: wiring.routes,
+    routes: (router) => {
+      wiring.routes(router);
+      health.register(router);
+      registerReflection(router, descriptors);
+    },
     readMaxBytes,
     shutdownSignal: shutdown.signal,
     interceptors: [
       createCallLogInterceptor(logger),
-      createAuthInterceptor({ verify, audience: config.verifier.audience }),
+      // Health and reflection are public; everything else is deny-by-default.
+      createAuthInterceptor({ verify, audience: config.verifier.audience, publicServices: [healthServiceName, ...reflectionServiceNames] }),
     ],
   }) as DualRequestHandler;
 
@@ -102,6 +122,7 @@ export async function runService(definition: ServiceDefinition): Promise<void> {
     }
     stopping = true;
     logger.info("shutting down: finishing in-flight calls", { signal, connections: server.connectionCount() });
+    health.shutDown();
     wiring.stopStreams();
     const forced = setTimeout(() => shutdown.abort(), config.shutdownGraceMs);
     await server.close(config.shutdownGraceMs + 1000);
