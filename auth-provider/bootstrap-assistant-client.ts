@@ -3,13 +3,9 @@
  * $DATA_DIR/clients.json (mode 0600) holds credentials that work, in the shape
  * the CLI reads: {"assistant": {"clientId": "assistant", "clientSecret": "..."}}.
  */
-import { join } from "node:path";
 import type { Logger } from "../common/json-logger.js";
 import { generateClientSecret, type ClientStore } from "./client-store.js";
-import { readTextIfExists, writePrivateFileAtomic } from "./private-files.js";
-
-/** Name of the credentials file inside the data directory. */
-export const clientsFileName = "clients.json";
+import { clientEntry, clientsFilePath, readClientsFile, writeClientEntry, type ClientCredentialsEntry } from "./clients-file.js";
 
 /** The assistant client as registered on first start. */
 export const assistantClient = {
@@ -18,12 +14,6 @@ export const assistantClient = {
   audiences: ["calendar-service", "note-service"],
   grantTypes: ["client_credentials"],
 } as const;
-
-/** One client's credentials as stored in clients.json. */
-export interface ClientCredentialsEntry {
-  readonly clientId: string;
-  readonly clientSecret: string;
-}
 
 /**
  * What bootstrapping did: created (fresh start), unchanged, reissued (new secret), restored (registered the file's
@@ -49,8 +39,8 @@ export interface BootstrapOptions {
  */
 export function bootstrapAssistantClient(options: BootstrapOptions): { outcome: BootstrapOutcome; file: string } {
   const { store, dataDir, logger } = options;
-  const file = join(dataDir, clientsFileName);
-  const { entries, assistant } = readClientsFile(file);
+  const file = clientsFilePath(dataDir);
+  const assistant = readAssistantCredentials(file);
   const existing = store.find(assistantClient.clientId);
   let outcome: BootstrapOutcome;
 
@@ -59,7 +49,7 @@ export function bootstrapAssistantClient(options: BootstrapOptions): { outcome: 
     const restored = fileSecret !== undefined && isUsableSecret(fileSecret) ? fileSecret : undefined;
     const secret = restored ?? generateClientSecret();
     // The file first: if the process dies in between, the next start registers the file's secret.
-    if (restored === undefined) writeClientsFile(file, entries, secret);
+    if (restored === undefined) writeAssistant(file, secret);
     store.register({ ...assistantClient, secret });
     outcome = restored === undefined ? "created" : "restored";
   } else if (existing.disabled) {
@@ -70,7 +60,7 @@ export function bootstrapAssistantClient(options: BootstrapOptions): { outcome: 
   } else {
     const fresh = generateClientSecret();
     store.setSecret(assistantClient.clientId, fresh);
-    writeClientsFile(file, entries, fresh);
+    writeAssistant(file, fresh);
     logger.warn("the assistant client secret was re-issued: the credentials file was missing or did not match", {
       file,
     });
@@ -82,33 +72,12 @@ export function bootstrapAssistantClient(options: BootstrapOptions): { outcome: 
 
 /** The assistant's credentials in a clients.json file; undefined when the file or entry is missing or malformed. */
 export function readAssistantCredentials(file: string): ClientCredentialsEntry | undefined {
-  return readClientsFile(file).assistant;
+  const entry = clientEntry(readClientsFile(file), assistantClient.clientId);
+  return entry?.clientId === assistantClient.clientId ? entry : undefined;
 }
 
-function readClientsFile(file: string): { entries: Record<string, unknown>; assistant?: ClientCredentialsEntry } {
-  const text = readTextIfExists(file);
-  if (text === undefined) return { entries: {} };
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    return { entries: {} };
-  }
-  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) return { entries: {} };
-  const entries = parsed as Record<string, unknown>;
-  const entry = entries[assistantClient.clientId] as Partial<ClientCredentialsEntry> | undefined;
-  const valid =
-    typeof entry === "object" &&
-    entry !== null &&
-    entry.clientId === assistantClient.clientId &&
-    typeof entry.clientSecret === "string";
-  return valid ? { entries, assistant: { clientId: entry.clientId!, clientSecret: entry.clientSecret! } } : { entries };
-}
-
-// Other entries in the file are kept as they were.
-function writeClientsFile(file: string, entries: Record<string, unknown>, secret: string): void {
-  const next = { ...entries, [assistantClient.clientId]: { clientId: assistantClient.clientId, clientSecret: secret } };
-  writePrivateFileAtomic(file, JSON.stringify(next, null, 2) + "\n");
+function writeAssistant(file: string, secret: string): void {
+  writeClientEntry(file, assistantClient.clientId, { clientId: assistantClient.clientId, clientSecret: secret });
 }
 
 function isUsableSecret(secret: string): boolean {

@@ -14,6 +14,7 @@ describe("loadAuthProviderConfig", () => {
       dataDir: resolve("./data"),
       issuer: undefined,
       tokenTtlSeconds: 3600,
+      supertokens: undefined,
     });
     assert.equal(resolveIssuer(config, 3001), "http://localhost:3001/auth");
   });
@@ -25,6 +26,8 @@ describe("loadAuthProviderConfig", () => {
       DATA_DIR: "var/auth-data",
       AUTH_ISSUER: "https://auth.example/auth/",
       AUTH_TOKEN_TTL_SECONDS: "60",
+      SUPERTOKENS_CONNECTION_URI: "http://127.0.0.1:3567/",
+      SUPERTOKENS_API_KEY: "core-key",
     });
     assert.deepEqual(config, {
       port: 0,
@@ -32,6 +35,7 @@ describe("loadAuthProviderConfig", () => {
       dataDir: resolve("var/auth-data"),
       issuer: "https://auth.example/auth",
       tokenTtlSeconds: 60,
+      supertokens: { connectionUri: "http://127.0.0.1:3567", apiKey: "core-key" },
     });
     assert.equal(resolveIssuer(config, 4444), "https://auth.example/auth");
   });
@@ -49,6 +53,8 @@ describe("loadAuthProviderConfig", () => {
     [{ AUTH_ISSUER: "not a url" }, "AUTH_ISSUER"],
     [{ AUTH_ISSUER: "http://x/auth#frag" }, "AUTH_ISSUER"],
     [{ AUTH_ISSUER: "http://x/auth?q=1" }, "AUTH_ISSUER"],
+    [{ SUPERTOKENS_CONNECTION_URI: "core:3567" }, "SUPERTOKENS_CONNECTION_URI"],
+    [{ SUPERTOKENS_API_KEY: "key-without-a-core" }, "SUPERTOKENS_API_KEY"],
   ];
   for (const [env, setting] of bad) {
     it(`refuses ${JSON.stringify(env)}, naming ${setting}`, () => {

@@ -25,6 +25,11 @@ export interface AuthProviderConfig {
   readonly issuer: string | undefined;
   /** AUTH_TOKEN_TTL_SECONDS: lifetime of access tokens for clients without their own; default 3600, 60 to 86400. */
   readonly tokenTtlSeconds: number;
+  /**
+   * SUPERTOKENS_CONNECTION_URI (and SUPERTOKENS_API_KEY): when set, tokens come from a SuperTokens core through
+   * supertokens-node's OAuth2Provider recipe instead of the embedded issuer.
+   */
+  readonly supertokens: { readonly connectionUri: string; readonly apiKey: string | undefined } | undefined;
 }
 
 /**
@@ -38,7 +43,13 @@ export function loadAuthProviderConfig(env: Env = process.env): AuthProviderConf
   const issuerValue = readOptionalString(env, "AUTH_ISSUER");
   const issuer = issuerValue === undefined ? undefined : checkIssuer(issuerValue);
   const tokenTtlSeconds = readInteger(env, "AUTH_TOKEN_TTL_SECONDS", 3600, 60, 86400);
-  return { port, host, dataDir, issuer, tokenTtlSeconds };
+  const connectionUri = readOptionalString(env, "SUPERTOKENS_CONNECTION_URI");
+  const apiKey = readOptionalString(env, "SUPERTOKENS_API_KEY");
+  if (apiKey !== undefined && connectionUri === undefined) {
+    throw new ConfigError("SUPERTOKENS_API_KEY", "is set but SUPERTOKENS_CONNECTION_URI is not; set both to use SuperTokens, or neither");
+  }
+  const supertokens = connectionUri === undefined ? undefined : { connectionUri: checkUrl("SUPERTOKENS_CONNECTION_URI", connectionUri), apiKey };
+  return { port, host, dataDir, issuer, tokenTtlSeconds, supertokens };
 }
 
 /** The issuer to put in tokens and metadata: AUTH_ISSUER, else http://localhost:<boundPort>/auth. */

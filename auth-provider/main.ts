@@ -1,7 +1,7 @@
 /**
- * The auth provider's entry point: reads the configuration, creates or loads
- * the issuer keys and the client database, makes sure the assistant client
- * exists, listens, and shuts down cleanly on SIGINT or SIGTERM.
+ * The auth provider's entry point: reads the configuration, listens, starts
+ * the backend (the embedded issuer, or SuperTokens when
+ * SUPERTOKENS_CONNECTION_URI is set), and shuts down cleanly on SIGINT or SIGTERM.
  * Exit codes: 0 after a clean shutdown, 1 when start-up fails (e.g. the port is
  * taken), 2 for a configuration error.
  */
@@ -9,13 +9,11 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { ConfigError } from "../common/env.js";
 import { createLogger, errorText, type Logger } from "../common/json-logger.js";
-import { createAccessTokenSigner } from "./access-token-signer.js";
 import { buildAuthProviderApp } from "./app.js";
-import { openAuthDatabase, type AuthDatabase } from "./auth-database.js";
-import { bootstrapAssistantClient } from "./bootstrap-assistant-client.js";
-import { createClientStore } from "./client-store.js";
+import type { AuthBackend } from "./auth-backend.js";
 import { loadAuthProviderConfig, resolveIssuer, type AuthProviderConfig } from "./config.js";
-import { loadOrCreateIssuerKeys } from "./issuer-keys.js";
+import { startEmbeddedBackend } from "./embedded-backend.js";
+import { startSuperTokensBackend } from "./supertokens/supertokens-backend.js";
 
 /** How long shutdown waits for in-flight requests before closing every connection. */
 const shutdownGraceMs = 5000;
@@ -32,33 +30,15 @@ async function main(): Promise<void> {
     process.exit(2);
   }
 
-  const keys = await loadOrCreateIssuerKeys(config.dataDir);
-  logger.info(keys.created ? "created issuer keys" : "loaded issuer keys", { file: keys.file, kid: keys.current.kid });
-  const db = openAuthDatabase(config.dataDir);
   const server = createServer();
-  try {
-    const clientStore = createClientStore(db, keys.clientSecretHashKey);
-    bootstrapAssistantClient({ store: clientStore, dataDir: config.dataDir, logger });
-    const port = await listen(server, config);
-    const issuer = resolveIssuer(config, port);
-    const signer = createAccessTokenSigner({ issuer, key: keys.current });
-    const app = buildAuthProviderApp({
-      issuer,
-      jwks: keys.jwks,
-      clientStore,
-      signer,
-      tokenTtlSeconds: config.tokenTtlSeconds,
-      logger,
-    });
-    server.on("request", app);
-    logger.info("listening", { port, url: `http://${urlHost(config.host)}:${port}`, issuer });
-  } catch (err) {
-    db.close();
-    throw err;
-  }
-  handleShutdown(server, db, logger);
+  // The issuer may depend on the port we get (AUTH_PORT=0), so the backend starts once we listen.
+  const port = await listen(server, config);
+  const issuer = resolveIssuer(config, port);
+  const backend = config.supertokens ? startSuperTokensBackend(config, issuer, logger) : await startEmbeddedBackend(config, issuer, logger);
+  server.on("request", buildAuthProviderApp({ logger, ...backend }));
+  logger.info("listening", { port, url: `http://${urlHost(config.host)}:${port}`, issuer, backend: backend.name });
+  handleShutdown(server, backend, logger);
 }
-
 // Resolves with the bound port; a taken port or a bad address becomes one readable error.
 function listen(server: Server, config: AuthProviderConfig): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -74,7 +54,7 @@ function listen(server: Server, config: AuthProviderConfig): Promise<number> {
   });
 }
 
-function handleShutdown(server: Server, db: AuthDatabase, log: Logger): void {
+function handleShutdown(server: Server, backend: AuthBackend, log: Logger): void {
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) {
@@ -84,7 +64,7 @@ function handleShutdown(server: Server, db: AuthDatabase, log: Logger): void {
     stopping = true;
     log.info("stopping", { signal });
     server.close(() => {
-      db.close();
+      backend.close();
       log.info("stopped");
       process.exit(0);
     });

@@ -52,7 +52,7 @@ describe("metadata, JWKS and other routes", () => {
   it("answers /healthz", async () => {
     const response = await fetch(`${provider.server.url}/healthz`);
     assert.equal(response.status, 200);
-    assert.deepEqual(await response.json(), { status: "ok" });
+    assert.deepEqual(await response.json(), { status: "ok", backend: "embedded" });
   });
 
   it("answers unknown paths with a JSON 404", async () => {

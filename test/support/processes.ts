@@ -38,7 +38,8 @@ export interface StartOptions {
 /** Starts `node dist/<entry>` and waits until it listens. */
 export async function startProcess(entry: string, options: StartOptions = {}): Promise<RunningProcess> {
   const child = spawn(process.execPath, ["--enable-source-maps", distPath(entry)], {
-    env: { ...process.env, LOG_LEVEL: "info", ...options.env },
+    // The embedded issuer unless a test asks for SuperTokens, even when the outer run has a core configured.
+    env: { ...process.env, LOG_LEVEL: "info", SUPERTOKENS_CONNECTION_URI: undefined, SUPERTOKENS_API_KEY: undefined, ...options.env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   const output: string[] = [];
