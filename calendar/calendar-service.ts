@@ -11,8 +11,8 @@ export const calendarService: ServiceDefinition = {
   defaultPort: 3011,
   defaultAudience: "calendar-service",
   schema: eventSchema,
-  build(db) {
-    const feed = createChangeFeed<EventChange>();
+  build(db, logger) {
+    const feed = createChangeFeed<EventChange>({ onUnsubscribe: (watchers) => logger.info("watch ended", { watchers }) });
     const handlers = createCalendarHandlers(createEventStore(db), feed);
     return {
       services: [CalendarService],

@@ -11,8 +11,8 @@ export const notesService: ServiceDefinition = {
   defaultPort: 3012,
   defaultAudience: "note-service",
   schema: noteSchema,
-  build(db) {
-    const feed = createChangeFeed<NoteChange>();
+  build(db, logger) {
+    const feed = createChangeFeed<NoteChange>({ onUnsubscribe: (watchers) => logger.info("watch ended", { watchers }) });
     const handlers = createNoteHandlers(createNoteStore(db), feed);
     return {
       services: [NoteService],

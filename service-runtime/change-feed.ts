@@ -6,6 +6,11 @@
  */
 import { Code, ConnectError } from "@connectrpc/connect";
 
+/** The changes of one subscriber; `unsubscribe` (idempotent) must be called when done, even if never iterated. */
+export interface Subscription<T> extends AsyncIterable<T> {
+  unsubscribe(): void;
+}
+
 export interface ChangeFeed<T> {
   /** Delivers a change to every current subscriber. */
   publish(change: T): void;
@@ -13,7 +18,7 @@ export interface ChangeFeed<T> {
    * Subscribes now (changes published after this call are delivered) and
    * yields them until `signal` aborts or the feed closes.
    */
-  subscribe(signal: AbortSignal): AsyncIterable<T>;
+  subscribe(signal: AbortSignal): Subscription<T>;
   /** Ends every subscription with UNAVAILABLE (server shutting down). */
   close(): void;
   readonly subscriberCount: number;
@@ -25,8 +30,16 @@ interface Subscriber<T> {
   error: ConnectError | undefined;
 }
 
-/** Creates a feed; `maxQueued` changes may wait per subscriber (default 1000). */
-export function createChangeFeed<T>(maxQueued = 1000): ChangeFeed<T> {
+export interface ChangeFeedOptions {
+  /** Changes that may wait per subscriber before it is cut off; default 1000. */
+  maxQueued?: number;
+  /** Called after a subscriber leaves, with how many remain (for logs). */
+  onUnsubscribe?: (remaining: number) => void;
+}
+
+/** Creates a feed. */
+export function createChangeFeed<T>(options: ChangeFeedOptions = {}): ChangeFeed<T> {
+  const maxQueued = options.maxQueued ?? 1000;
   const subscribers = new Set<Subscriber<T>>();
   let closed = false;
 
@@ -59,7 +72,11 @@ export function createChangeFeed<T>(maxQueued = 1000): ChangeFeed<T> {
       subscribers.add(sub);
       const onAbort = () => sub.wake?.();
       signal.addEventListener("abort", onAbort);
-      return (async function* () {
+      const unsubscribe = () => {
+        signal.removeEventListener("abort", onAbort);
+        if (subscribers.delete(sub)) options.onUnsubscribe?.(subscribers.size);
+      };
+      const changes = (async function* () {
         try {
           for (;;) {
             if (sub.queue.length > 0) {
@@ -72,10 +89,10 @@ export function createChangeFeed<T>(maxQueued = 1000): ChangeFeed<T> {
             sub.wake = undefined;
           }
         } finally {
-          subscribers.delete(sub);
-          signal.removeEventListener("abort", onAbort);
+          unsubscribe();
         }
       })();
+      return { [Symbol.asyncIterator]: () => changes, unsubscribe };
     },
   };
 }

@@ -18,13 +18,16 @@ export async function* watchChanges<Change, Message>(
 ): AsyncGenerator<Message> {
   const expiry = new AbortController();
   const timer = setTimeout(() => expiry.abort(), Math.max(0, principal.expiresAt.getTime() - Date.now()));
+  // Subscribed before the first message, so no change after "watch started" is missed.
+  const changes = feed.subscribe(AbortSignal.any([ctx.signal, expiry.signal]));
   try {
-    const changes = feed.subscribe(AbortSignal.any([ctx.signal, expiry.signal]));
     yield started;
     for await (const change of changes) yield toMessage(change);
     if (ctx.signal.aborted) throw new ConnectError("the caller cancelled the watch", Code.Canceled);
     throw new ConnectError("the access token expired during the watch; reconnect with a fresh token", Code.Unauthenticated);
   } finally {
     clearTimeout(timer);
+    // Also when the caller left before the first change was read.
+    changes.unsubscribe();
   }
 }
