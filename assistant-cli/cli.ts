@@ -37,6 +37,7 @@ export function buildCli(out: Output): Command {
     .addOption(new Option("--auth-url <url>", "auth provider (default http://localhost:3001)").env("AUTH_URL"))
     .addOption(new Option("--calendar-url <url>", "calendar service (default http://localhost:3011)").env("CALENDAR_URL"))
     .addOption(new Option("--notes-url <url>", "notes service (default http://localhost:3012)").env("NOTES_URL"))
+    .addOption(new Option("--ca-file <path>", "PEM file of the CA that signed the servers' TLS certificates (default URLs become https://)").env("ASSISTANT_CA_FILE"))
     .addOption(new Option("--protocol <protocol>", "grpc, connect or grpc-web").default("grpc").env("ASSISTANT_PROTOCOL"))
     .addOption(new Option("--output <format>", "text, or json: one machine-readable document on stdout").default("text").env("ASSISTANT_OUTPUT"))
     .addOption(new Option("--verbose", "show the cause of errors").env("ASSISTANT_VERBOSE"))

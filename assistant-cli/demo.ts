@@ -21,8 +21,8 @@ const withToken = (token: string): Interceptor => (next) => (req) => {
   req.header.set("authorization", `Bearer ${token}`);
   return next(req);
 };
-const calendarWith = (token: string) => createClient(CalendarService, createTransport(settings.protocol, settings.calendarUrl, [withToken(token)]));
-const notesWith = (token: string) => createClient(NoteService, createTransport(settings.protocol, settings.notesUrl, [withToken(token)]));
+const calendarWith = (token: string) => createClient(CalendarService, createTransport(settings.protocol, settings.calendarUrl, [withToken(token)], settings.ca));
+const notesWith = (token: string) => createClient(NoteService, createTransport(settings.protocol, settings.notesUrl, [withToken(token)], settings.ca));
 
 let failures = 0;
 /** Runs a call that must be refused with `code`; prints what the service said. */
@@ -48,8 +48,8 @@ async function demo(): Promise<void> {
   say(`m2m-grpc demo: auth provider ${settings.authUrl}, calendar ${settings.calendarUrl}, notes ${settings.notesUrl} (${settings.protocol})`);
 
   step(1, "Get one token per service, each with only the scopes it needs");
-  const calendarToken = (await requestAccessToken(settings.authUrl, credentials, settings.calendarAudience, "calendar.read calendar.write")).accessToken;
-  const notesToken = (await requestAccessToken(settings.authUrl, credentials, settings.notesAudience, "note.read note.write")).accessToken;
+  const calendarToken = (await requestAccessToken(settings.authUrl, credentials, settings.calendarAudience, "calendar.read calendar.write", { ca: settings.ca })).accessToken;
+  const notesToken = (await requestAccessToken(settings.authUrl, credentials, settings.notesAudience, "note.read note.write", { ca: settings.ca })).accessToken;
   for (const [name, token] of [["calendar", calendarToken], ["notes", notesToken]] as const) {
     const claims = decodeJwt(token);
     say(`   ${name} token: aud=${JSON.stringify(claims.aud)} scp=${JSON.stringify(claims["scp"])} expires in ${Number(claims.exp) - Math.floor(Date.now() / 1000)} s`);
@@ -68,7 +68,7 @@ async function demo(): Promise<void> {
   await expectRefused("a calendar token at the notes service", Code.Unauthenticated, () => notesWith(calendarToken).listNotes({}));
 
   step(4, "Try to write with a read-only token (missing scope)");
-  const readOnly = (await requestAccessToken(settings.authUrl, credentials, settings.notesAudience, "note.read")).accessToken;
+  const readOnly = (await requestAccessToken(settings.authUrl, credentials, settings.notesAudience, "note.read", { ca: settings.ca })).accessToken;
   await expectRefused("a write with a note.read token", Code.PermissionDenied, () => notesWith(readOnly).createNote({ note: { title: "should not exist" } }));
 
   step(5, "Forge tokens: grant yourself a scope by editing the claims, or sign with your own key");

@@ -1,12 +1,15 @@
 /**
  * The generated Calendar and Note clients over the chosen protocol, each
- * adding its own audience's tokens.
+ * adding its own audience's tokens; over TLS they trust the CA of --ca-file.
  */
-import { createClient, type Client, type Interceptor, type Transport } from "@connectrpc/connect";
+import { Code, ConnectError, createClient, type Client, type Interceptor, type Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
+import { describeTlsFailure, trustedCertificates } from "../common/tls.js";
 import { CalendarService } from "../gen/m2m/calendar/v1/calendar_pb.js";
 import { NoteService } from "../gen/m2m/notes/v1/notes_pb.js";
+import { CliError } from "./cli-error.js";
 import type { AssistantSettings, Protocol } from "./settings.js";
+import { caFileHint } from "./token-endpoint-client.js";
 import { createTokenInterceptor } from "./token-interceptor.js";
 import type { TokenProvider } from "./token-provider.js";
 
@@ -18,15 +21,21 @@ export interface ServiceClients {
   notes: NotesClient;
 }
 
-/** One transport per protocol; all use HTTP/2, which the services speak on their one port. */
-export function createTransport(protocol: Protocol, baseUrl: string, interceptors: Interceptor[]): Transport {
+/**
+ * One transport per protocol; all use HTTP/2, which the services speak on their one port (over TLS chosen by
+ * ALPN). `ca` (PEM) is trusted for https URLs besides Node's built-in roots. A TLS failure (an untrusted
+ * certificate, ...) fails the call with UNAVAILABLE caused by a CliError that says what to do.
+ */
+export function createTransport(protocol: Protocol, baseUrl: string, interceptors: Interceptor[], ca?: string): Transport {
+  const nodeOptions = ca === undefined ? {} : { nodeOptions: { ca: trustedCertificates(ca) } };
+  const options = { baseUrl, interceptors: [explainTlsFailures(baseUrl), ...interceptors], ...nodeOptions };
   switch (protocol) {
     case "grpc":
-      return createGrpcTransport({ baseUrl, interceptors });
+      return createGrpcTransport(options);
     case "grpc-web":
-      return createGrpcWebTransport({ baseUrl, httpVersion: "2", interceptors });
+      return createGrpcWebTransport({ ...options, httpVersion: "2" });
     case "connect":
-      return createConnectTransport({ baseUrl, httpVersion: "2", interceptors });
+      return createConnectTransport({ ...options, httpVersion: "2" });
   }
 }
 
@@ -34,8 +43,32 @@ export function createServiceClients(settings: AssistantSettings, tokens: TokenP
   return {
     calendar: createClient(
       CalendarService,
-      createTransport(settings.protocol, settings.calendarUrl, [createTokenInterceptor(tokens, settings.calendarAudience)]),
+      createTransport(settings.protocol, settings.calendarUrl, [createTokenInterceptor(tokens, settings.calendarAudience)], settings.ca),
     ),
-    notes: createClient(NoteService, createTransport(settings.protocol, settings.notesUrl, [createTokenInterceptor(tokens, settings.notesAudience)])),
+    notes: createClient(
+      NoteService,
+      createTransport(settings.protocol, settings.notesUrl, [createTokenInterceptor(tokens, settings.notesAudience)], settings.ca),
+    ),
   };
+}
+
+// Outermost, so it sees connection failures; errors that already carry a CliError (from getting a token) pass as they are.
+function explainTlsFailures(baseUrl: string): Interceptor {
+  return (next) => async (req) => {
+    try {
+      return await next(req);
+    } catch (err) {
+      if (hasCliError(err)) throw err;
+      const tls = describeTlsFailure(err, baseUrl, caFileHint);
+      if (tls === undefined) throw err;
+      throw new ConnectError(tls, Code.Unavailable, undefined, undefined, new CliError("unreachable", `cannot reach the service: ${tls}`, { cause: err }));
+    }
+  };
+}
+
+function hasCliError(err: unknown): boolean {
+  for (let cause: unknown = err, depth = 0; cause instanceof Error && depth < 8; cause = cause.cause, depth++) {
+    if (cause instanceof CliError) return true;
+  }
+  return false;
 }

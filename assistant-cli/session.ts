@@ -19,6 +19,7 @@ export function createAssistantSession(settings: AssistantSettings, env: Readonl
     authUrl: settings.authUrl,
     credentials: () => (credentials ??= loadClientCredentials(env, settings.dataDir)),
     cache: createTokenCache({ file: settings.tokenCacheFile }),
+    ca: settings.ca,
   });
   return { settings, tokens, ...createServiceClients(settings, tokens) };
 }

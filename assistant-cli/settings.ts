@@ -5,6 +5,7 @@
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { checkUrl, ConfigError } from "../common/env.js";
+import { readCaFile } from "../common/tls.js";
 import { CliError } from "./cli-error.js";
 
 export type Protocol = "grpc" | "connect" | "grpc-web";
@@ -19,6 +20,11 @@ export interface AssistantSettings {
   protocol: Protocol;
   output: OutputFormat;
   verbose: boolean;
+  /**
+   * --ca-file (ASSISTANT_CA_FILE), read: PEM of the CA(s) that signed the servers' certificates, trusted for
+   * https URLs (the auth provider and both services) besides Node's built-in roots; default none.
+   */
+  ca: string | undefined;
   /** Where the auth provider wrote clients.json. */
   dataDir: string;
   /** Where tokens are cached between runs. */
@@ -33,6 +39,7 @@ export interface GlobalOptions {
   protocol?: string;
   output?: string;
   verbose?: boolean;
+  caFile?: string;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -45,23 +52,32 @@ export function resolveSettings(options: GlobalOptions, env: Env = process.env):
   const output = options.output ?? "text";
   if (output !== "text" && output !== "json") throw new CliError("usage", `--output must be text or json (got "${output}")`);
   const cacheHome = env["XDG_CACHE_HOME"] || join(homedir(), ".cache");
+  const caFile = options.caFile || env["ASSISTANT_CA_FILE"] || undefined;
+  // Giving a CA says the servers run TLS: the default URLs follow.
+  const scheme = caFile === undefined ? "http" : "https";
   return {
-    authUrl: url("--auth-url", options.authUrl ?? env["AUTH_URL"] ?? "http://localhost:3001"),
-    calendarUrl: url("--calendar-url", options.calendarUrl ?? env["CALENDAR_URL"] ?? "http://localhost:3011"),
-    notesUrl: url("--notes-url", options.notesUrl ?? env["NOTES_URL"] ?? "http://localhost:3012"),
+    authUrl: url("--auth-url", options.authUrl ?? env["AUTH_URL"] ?? `${scheme}://localhost:3001`),
+    calendarUrl: url("--calendar-url", options.calendarUrl ?? env["CALENDAR_URL"] ?? `${scheme}://localhost:3011`),
+    notesUrl: url("--notes-url", options.notesUrl ?? env["NOTES_URL"] ?? `${scheme}://localhost:3012`),
     calendarAudience: env["CALENDAR_AUDIENCE"] || "calendar-service",
     notesAudience: env["NOTES_AUDIENCE"] || "note-service",
     protocol,
     output,
     verbose: options.verbose ?? false,
+    ca: caFile === undefined ? undefined : usage(() => readCaFile("--ca-file", caFile)),
     dataDir: env["DATA_DIR"] || "./data",
     tokenCacheFile: join(cacheHome, "m2m-grpc", "tokens.json"),
   };
 }
 
 function url(option: string, value: string): string {
+  return usage(() => checkUrl(option, value));
+}
+
+// A bad setting is a usage error that names the option.
+function usage<T>(read: () => T): T {
   try {
-    return checkUrl(option, value);
+    return read();
   } catch (err) {
     throw new CliError("usage", err instanceof ConfigError ? err.message : String(err));
   }

@@ -1,8 +1,10 @@
 /**
  * The client-credentials grant from the assistant's side: one POST to the
- * auth provider's token endpoint (client_secret_basic, form body). Failures
- * become CliErrors that say what to do.
+ * auth provider's token endpoint (client_secret_basic, form body), over TLS
+ * trusting a given CA when asked. Failures become CliErrors that say what to do.
  */
+import { createFetchTrustingCa } from "../common/fetch-trusting-ca.js";
+import { describeTlsFailure } from "../common/tls.js";
 import { CliError } from "./cli-error.js";
 import type { ClientCredentials } from "./client-credentials.js";
 
@@ -15,22 +17,34 @@ export interface IssuedToken {
 
 const timeoutMs = 10_000;
 
+export interface TokenRequestOptions {
+  /** PEM of the CA(s) to trust for an https auth URL, besides Node's built-in roots (--ca-file). */
+  ca?: string | undefined;
+}
+
+/** What to do about a certificate the assistant does not trust. */
+export const caFileHint = "pass --ca-file (or set ASSISTANT_CA_FILE) with the CA that signed it";
+
 export async function requestAccessToken(
   authUrl: string,
   credentials: ClientCredentials,
   audience: string,
   scope: string,
+  options: TokenRequestOptions = {},
 ): Promise<IssuedToken> {
+  const fetchToken = options.ca === undefined ? fetch : createFetchTrustingCa(options.ca);
   const basic = Buffer.from(`${encodeURIComponent(credentials.clientId)}:${encodeURIComponent(credentials.clientSecret)}`).toString("base64");
   let response: Response;
   try {
-    response = await fetch(`${authUrl}/auth/oauth/token`, {
+    response = await fetchToken(`${authUrl}/auth/oauth/token`, {
       method: "POST",
       headers: { authorization: `Basic ${basic}`, "content-type": "application/x-www-form-urlencoded", accept: "application/json" },
       body: new URLSearchParams({ grant_type: "client_credentials", audience, scope }),
       signal: AbortSignal.timeout(timeoutMs),
     });
   } catch (err) {
+    const tls = describeTlsFailure(err, authUrl, caFileHint);
+    if (tls !== undefined) throw new CliError("unreachable", `cannot reach the auth provider: ${tls}`, { cause: err });
     throw new CliError("unreachable", `cannot reach the auth provider at ${authUrl} — is \`npm start\` running?`, { cause: err });
   }
   const body = (await response.json().catch(() => ({}))) as Record<string, unknown>;

@@ -22,6 +22,8 @@ export interface TokenProviderOptions {
   /** Read lazily: commands that need no token never need credentials. */
   credentials: () => ClientCredentials;
   cache: TokenCache;
+  /** PEM of the CA(s) to trust for an https auth URL (--ca-file); default none. */
+  ca?: string | undefined;
 }
 
 export function createTokenProvider(options: TokenProviderOptions): TokenProvider {
@@ -34,7 +36,7 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
       if (cached) return Promise.resolve({ ...cached, cached: true });
       let pending = inflight.get(key);
       if (!pending) {
-        pending = requestAccessToken(options.authUrl, options.credentials(), audience, scope)
+        pending = requestAccessToken(options.authUrl, options.credentials(), audience, scope, { ca: options.ca })
           .then((token) => {
             options.cache.put(key, token);
             return { ...token, cached: false };

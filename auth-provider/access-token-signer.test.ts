@@ -3,7 +3,8 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, importJWK, jwtVerify, type CryptoKey } from "jose";
 import { createAccessTokenSigner } from "./access-token-signer.js";
-import { createIssuerKeysFile, publicJwk } from "./issuer-keys.js";
+import { createIssuerKeysFile } from "./issuer-keys-file.js";
+import { publicJwk } from "./key-ring.js";
 
 describe("access token signer", () => {
   it("signs the specified header and claims at the given time", async () => {

@@ -75,10 +75,11 @@ export interface AuthProviderUnderTest {
 
 /**
  * Starts auth-provider/main.js on a free loopback port over a fresh data directory, after registering the given
- * extra clients in its database (a client marked disabled is registered, then disabled).
+ * extra clients in its database (a client marked disabled is registered, then disabled); env adds settings.
  */
 export async function startAuthProvider(
   clients: (Omit<NewClient, "secret"> & { disabled?: boolean })[] = [],
+  env: Record<string, string> = {},
 ): Promise<AuthProviderUnderTest> {
   const dataDir = tempDataDir();
   const secrets: Record<string, string> = {};
@@ -97,7 +98,7 @@ export async function startAuthProvider(
   let server: RunningProcess;
   try {
     server = await startProcess("auth-provider/main.js", {
-      env: { AUTH_PORT: "0", AUTH_HOST: "127.0.0.1", DATA_DIR: dataDir.path },
+      env: { AUTH_PORT: "0", AUTH_HOST: "127.0.0.1", DATA_DIR: dataDir.path, ...env },
     });
   } catch (err) {
     dataDir.remove();

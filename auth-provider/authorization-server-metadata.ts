@@ -5,7 +5,7 @@
  */
 import express, { type Router } from "express";
 import type { ClientStore } from "./client-store.js";
-import type { PublicJwks } from "./issuer-keys.js";
+import type { PublicJwks } from "./key-ring.js";
 
 /** The JWKS path below the base path. */
 export const jwksPath = "/jwt/jwks.json";
@@ -38,7 +38,8 @@ export function authorizationServerMetadata(issuer: string, scopes: readonly str
 /** What the metadata and JWKS routes need. */
 export interface MetadataRoutesOptions {
   readonly issuer: string;
-  readonly jwks: PublicJwks;
+  /** The keys to publish, asked for per request (they change with rotation). */
+  readonly jwks: () => PublicJwks;
   /** Source of scopes_supported, read on each request so new clients show up. */
   readonly clientStore: ClientStore;
 }
@@ -57,7 +58,7 @@ export function createMetadataRoutes(options: MetadataRoutesOptions): Router {
   router.get("/.well-known/oauth-authorization-server", metadata);
   router.get(jwksPath, (_req, res) => {
     res.set("Cache-Control", "public, max-age=300");
-    res.json(options.jwks);
+    res.json(options.jwks());
   });
   return router;
 }

@@ -51,6 +51,10 @@ export interface ClientStore {
   setDisabled(clientId: string, disabled: boolean): void;
   /** Every scope some enabled client may request, sorted. */
   allScopes(): string[];
+  /** Every client, by client id. */
+  list(): ClientRecord[];
+  /** Deletes a client. Throws Error for an unknown client. */
+  remove(clientId: string): void;
 }
 
 /** A new client secret: 32 random bytes, base64url (43 characters). */
@@ -100,6 +104,8 @@ export function createClientStore(db: AuthDatabase, hashKey: Buffer): ClientStor
   const updateSecret = db.prepare("UPDATE clients SET secret_hash = ?, updated_at = ? WHERE client_id = ?");
   const updateDisabled = db.prepare("UPDATE clients SET disabled = ?, updated_at = ? WHERE client_id = ?");
   const selectScopes = db.prepare<[], { scopes: string }>("SELECT scopes FROM clients WHERE disabled = 0");
+  const selectAll = db.prepare<[], ClientRow>("SELECT * FROM clients ORDER BY client_id");
+  const deleteClient = db.prepare("DELETE FROM clients WHERE client_id = ?");
 
   return {
     register(client) {
@@ -149,6 +155,12 @@ export function createClientStore(db: AuthDatabase, hashKey: Buffer): ClientStor
       const scopes = new Set<string>();
       for (const row of selectScopes.all()) for (const scope of splitList(row.scopes)) scopes.add(scope);
       return [...scopes].sort();
+    },
+    list() {
+      return selectAll.all().map(toRecord);
+    },
+    remove(clientId) {
+      if (deleteClient.run(clientId).changes === 0) throw new Error(`client "${clientId}" does not exist`);
     },
   };
 }

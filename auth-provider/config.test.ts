@@ -15,6 +15,8 @@ describe("loadAuthProviderConfig", () => {
       issuer: undefined,
       tokenTtlSeconds: 3600,
       supertokens: undefined,
+      failedAuthLimits: { perClient: 5, perAddress: 20, windowSeconds: 60 },
+      keyRotation: { activationDelaySeconds: 15, retireMarginSeconds: 60 },
     });
     assert.equal(resolveIssuer(config, 3001), "http://localhost:3001/auth");
   });
@@ -28,6 +30,11 @@ describe("loadAuthProviderConfig", () => {
       AUTH_TOKEN_TTL_SECONDS: "60",
       SUPERTOKENS_CONNECTION_URI: "http://127.0.0.1:3567/",
       SUPERTOKENS_API_KEY: "core-key",
+      AUTH_FAILED_AUTH_LIMIT_PER_CLIENT: "0",
+      AUTH_FAILED_AUTH_LIMIT_PER_ADDRESS: "100",
+      AUTH_FAILED_AUTH_WINDOW_SECONDS: "5",
+      AUTH_KEY_ACTIVATION_DELAY_SECONDS: "300",
+      AUTH_KEY_RETIRE_MARGIN_SECONDS: "0",
     });
     assert.deepEqual(config, {
       port: 0,
@@ -36,6 +43,8 @@ describe("loadAuthProviderConfig", () => {
       issuer: "https://auth.example/auth",
       tokenTtlSeconds: 60,
       supertokens: { connectionUri: "http://127.0.0.1:3567", apiKey: "core-key" },
+      failedAuthLimits: { perClient: 0, perAddress: 100, windowSeconds: 5 },
+      keyRotation: { activationDelaySeconds: 300, retireMarginSeconds: 0 },
     });
     assert.equal(resolveIssuer(config, 4444), "https://auth.example/auth");
   });
@@ -55,6 +64,11 @@ describe("loadAuthProviderConfig", () => {
     [{ AUTH_ISSUER: "http://x/auth?q=1" }, "AUTH_ISSUER"],
     [{ SUPERTOKENS_CONNECTION_URI: "core:3567" }, "SUPERTOKENS_CONNECTION_URI"],
     [{ SUPERTOKENS_API_KEY: "key-without-a-core" }, "SUPERTOKENS_API_KEY"],
+    [{ AUTH_FAILED_AUTH_LIMIT_PER_CLIENT: "-1" }, "AUTH_FAILED_AUTH_LIMIT_PER_CLIENT"],
+    [{ AUTH_FAILED_AUTH_LIMIT_PER_ADDRESS: "many" }, "AUTH_FAILED_AUTH_LIMIT_PER_ADDRESS"],
+    [{ AUTH_FAILED_AUTH_WINDOW_SECONDS: "0" }, "AUTH_FAILED_AUTH_WINDOW_SECONDS"],
+    [{ AUTH_KEY_ACTIVATION_DELAY_SECONDS: "86401" }, "AUTH_KEY_ACTIVATION_DELAY_SECONDS"],
+    [{ AUTH_KEY_RETIRE_MARGIN_SECONDS: "1m" }, "AUTH_KEY_RETIRE_MARGIN_SECONDS"],
   ];
   for (const [env, setting] of bad) {
     it(`refuses ${JSON.stringify(env)}, naming ${setting}`, () => {

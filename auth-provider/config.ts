@@ -4,6 +4,7 @@
  */
 import { resolve } from "node:path";
 import { ConfigError, checkUrl, readInteger, readOptionalString, readPort, readString } from "../common/env.js";
+import { loadServerTls, type ServerTls } from "../common/tls.js";
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -20,9 +21,14 @@ export interface AuthProviderConfig {
   readonly dataDir: string;
   /**
    * AUTH_ISSUER when set (an http(s) URL without query or fragment, no trailing slash). When unset this is
-   * undefined and the issuer is http://localhost:<bound port>/auth; see {@link resolveIssuer}.
+   * undefined and the issuer is http://localhost:<bound port>/auth (https with TLS); see {@link resolveIssuer}.
    */
   readonly issuer: string | undefined;
+  /**
+   * TLS_CERT_FILE and TLS_KEY_FILE: when set, the provider serves HTTPS (HTTP/1.1); absent (the default) means
+   * cleartext HTTP. A file that cannot be read or a key that does not match the certificate is a ConfigError.
+   */
+  readonly tls?: ServerTls;
   /** AUTH_TOKEN_TTL_SECONDS: lifetime of access tokens for clients without their own; default 3600, 60 to 86400. */
   readonly tokenTtlSeconds: number;
   /**
@@ -30,6 +36,44 @@ export interface AuthProviderConfig {
    * supertokens-node's OAuth2Provider recipe instead of the embedded issuer.
    */
   readonly supertokens: { readonly connectionUri: string; readonly apiKey: string | undefined } | undefined;
+  /** Limits on failed client authentication at the token endpoint. */
+  readonly failedAuthLimits: FailedAuthLimits;
+  /** Timing of signing key rotation. */
+  readonly keyRotation: KeyRotationSettings;
+}
+
+/**
+ * Limits on failed client authentication (failed-auth-limiter.ts). After `perClient` failures for one client id, or
+ * `perAddress` failures from one address, within `windowSeconds` of the first one, the token endpoint answers 429
+ * slow_down with Retry-After until that window ends. Per-client counting means anyone who knows a client id can
+ * hold that client's token requests back for up to one window; the window is short and generated secrets are far
+ * too strong to guess, so the limits are about noise and load more than about brute force.
+ */
+export interface FailedAuthLimits {
+  /** AUTH_FAILED_AUTH_LIMIT_PER_CLIENT: failures per client id per window; default 5, 0 (off) to 10000. */
+  readonly perClient: number;
+  /** AUTH_FAILED_AUTH_LIMIT_PER_ADDRESS: failures per caller address (IPv6: per /64); default 20, 0 (off) to 100000. */
+  readonly perAddress: number;
+  /** AUTH_FAILED_AUTH_WINDOW_SECONDS: window length, counted from its first failure; default 60, 1 to 3600. */
+  readonly windowSeconds: number;
+}
+
+/** Timing of signing key rotation (key-rotation.ts); read by the auth provider and by `auth-admin key rotate`. */
+export interface KeyRotationSettings {
+  /**
+   * AUTH_KEY_ACTIVATION_DELAY_SECONDS (used by `auth-admin key rotate`): a new key is published at once and signs
+   * only this many seconds later; default 15, 0 to 86400. 15 s covers the services, which refetch the JWKS on an
+   * unknown kid at most every 10 s, plus the auth provider's 1 s re-read of the keys file. Raise it to the JWKS
+   * max-age (300 s) when some verifier only refreshes on its cache lifetime or sits behind an HTTP cache.
+   */
+  readonly activationDelaySeconds: number;
+  /**
+   * AUTH_KEY_RETIRE_MARGIN_SECONDS: an outgoing key stays published this long after the last token it may have
+   * signed expires, for verifiers' clock tolerance (30 s in the services) and skew; default 60, 0 to 3600. The auth
+   * provider caps the expiry of tokens signed by an outgoing key at its retirement minus this margin, so give the
+   * provider and the admin CLI the same value.
+   */
+  readonly retireMarginSeconds: number;
 }
 
 /**
@@ -49,12 +93,30 @@ export function loadAuthProviderConfig(env: Env = process.env): AuthProviderConf
     throw new ConfigError("SUPERTOKENS_API_KEY", "is set but SUPERTOKENS_CONNECTION_URI is not; set both to use SuperTokens, or neither");
   }
   const supertokens = connectionUri === undefined ? undefined : { connectionUri: checkUrl("SUPERTOKENS_CONNECTION_URI", connectionUri), apiKey };
-  return { port, host, dataDir, issuer, tokenTtlSeconds, supertokens };
+  const tls = loadServerTls(env);
+  const failedAuthLimits = {
+    perClient: readInteger(env, "AUTH_FAILED_AUTH_LIMIT_PER_CLIENT", 5, 0, 10_000),
+    perAddress: readInteger(env, "AUTH_FAILED_AUTH_LIMIT_PER_ADDRESS", 20, 0, 100_000),
+    windowSeconds: readInteger(env, "AUTH_FAILED_AUTH_WINDOW_SECONDS", 60, 1, 3600),
+  };
+  const keyRotation = loadKeyRotationSettings(env);
+  return { port, host, dataDir, issuer, tokenTtlSeconds, supertokens, failedAuthLimits, keyRotation, ...(tls ? { tls } : {}) };
 }
 
-/** The issuer to put in tokens and metadata: AUTH_ISSUER, else http://localhost:<boundPort>/auth. */
+/**
+ * Reads AUTH_KEY_ACTIVATION_DELAY_SECONDS and AUTH_KEY_RETIRE_MARGIN_SECONDS (shared with the admin CLI).
+ * @throws ConfigError naming the setting whose value is not acceptable.
+ */
+export function loadKeyRotationSettings(env: Env = process.env): KeyRotationSettings {
+  return {
+    activationDelaySeconds: readInteger(env, "AUTH_KEY_ACTIVATION_DELAY_SECONDS", 15, 0, 86_400),
+    retireMarginSeconds: readInteger(env, "AUTH_KEY_RETIRE_MARGIN_SECONDS", 60, 0, 3600),
+  };
+}
+
+/** The issuer to put in tokens and metadata: AUTH_ISSUER, else http(s)://localhost:<boundPort>/auth (https with TLS). */
 export function resolveIssuer(config: AuthProviderConfig, boundPort: number): string {
-  return config.issuer ?? `http://localhost:${boundPort}/auth`;
+  return config.issuer ?? `${config.tls ? "https" : "http"}://localhost:${boundPort}/auth`;
 }
 
 // RFC 8414 §2: the issuer is a URL with no query or fragment component.

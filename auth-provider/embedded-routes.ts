@@ -3,22 +3,14 @@
  * metadata under /auth, plus the RFC 8414 location of the metadata.
  */
 import type { Express } from "express";
-import type { AccessTokenSigner } from "./access-token-signer.js";
 import { authBasePath } from "./app.js";
-import { createMetadataRoutes, wellKnownMetadataPath } from "./authorization-server-metadata.js";
-import type { ClientStore } from "./client-store.js";
-import type { PublicJwks } from "./issuer-keys.js";
-import { createTokenEndpoint } from "./token-endpoint.js";
+import { createMetadataRoutes, wellKnownMetadataPath, type MetadataRoutesOptions } from "./authorization-server-metadata.js";
+import { createTokenEndpoint, type TokenEndpointOptions } from "./token-endpoint.js";
 
-export interface EmbeddedRoutesDeps {
-  readonly issuer: string;
-  readonly jwks: PublicJwks;
-  readonly clientStore: ClientStore;
-  readonly signer: AccessTokenSigner;
-  /** Token lifetime for clients without their own. */
-  readonly tokenTtlSeconds: number;
-}
+/** What the embedded issuer's routes need: the token endpoint's options plus the published keys. */
+export interface EmbeddedRoutesDeps extends TokenEndpointOptions, MetadataRoutesOptions {}
 
+/** Mounts the token endpoint, JWKS and metadata under /auth, and the RFC 8414 metadata location, on app. */
 export function mountEmbeddedRoutes(app: Express, deps: EmbeddedRoutesDeps): void {
   const metadata = createMetadataRoutes(deps);
   app.use(authBasePath, createTokenEndpoint(deps));

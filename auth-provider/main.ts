@@ -6,6 +6,7 @@
  * taken), 2 for a configuration error.
  */
 import { createServer, type Server } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { ConfigError } from "../common/env.js";
 import { createLogger, errorText, type Logger } from "../common/json-logger.js";
@@ -30,15 +31,27 @@ async function main(): Promise<void> {
     process.exit(2);
   }
 
-  const server = createServer();
+  const server = createListeningServer(config);
   // The issuer may depend on the port we get (AUTH_PORT=0), so the backend starts once we listen.
   const port = await listen(server, config);
   const issuer = resolveIssuer(config, port);
   const backend = config.supertokens ? startSuperTokensBackend(config, issuer, logger) : await startEmbeddedBackend(config, issuer, logger);
   server.on("request", buildAuthProviderApp({ logger, ...backend }));
-  logger.info("listening", { port, url: `http://${urlHost(config.host)}:${port}`, issuer, backend: backend.name });
+  const url = `${config.tls ? "https" : "http"}://${urlHost(config.host)}:${port}`;
+  logger.info("listening", { port, url, issuer, backend: backend.name, tls: config.tls !== undefined });
   handleShutdown(server, backend, logger);
 }
+
+/**
+ * Cleartext HTTP/1.1 by default; with TLS_CERT_FILE/TLS_KEY_FILE, HTTPS offering only http/1.1 by ALPN.
+ * Not HTTP/2: express 5 does not run on Node's http2 compatibility layer (the first HTTP/2 request
+ * crashes in IncomingMessage._read, because express swaps the request's prototype for http's).
+ */
+function createListeningServer(config: AuthProviderConfig): Server {
+  if (config.tls === undefined) return createServer();
+  return createHttpsServer({ cert: config.tls.cert, key: config.tls.key, ALPNProtocols: ["http/1.1"] });
+}
+
 // Resolves with the bound port; a taken port or a bad address becomes one readable error.
 function listen(server: Server, config: AuthProviderConfig): Promise<number> {
   return new Promise((resolve, reject) => {

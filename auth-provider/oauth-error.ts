@@ -11,24 +11,29 @@ export type OAuthErrorCode =
   | "invalid_grant"
   | "unauthorized_client"
   | "unsupported_grant_type"
-  | "invalid_scope";
+  | "invalid_scope"
+  /** Too many failed client authentications (the code RFC 8628 §3.5 registered for "retry later, slower"). */
+  | "slow_down";
 
-/** A token request the server refuses. status is 401 for invalid_client, else 400. */
+/** A token request the server refuses. status is 401 for invalid_client, 429 for slow_down, else 400. */
 export class OAuthError extends Error {
   override name = "OAuthError";
-  readonly status: 400 | 401;
+  readonly status: 400 | 401 | 429;
   /** When true the answer carries a `WWW-Authenticate: Basic` challenge (the client tried or needs HTTP Basic). */
   readonly basicChallenge: boolean;
+  /** For slow_down: sent as the Retry-After header (whole seconds). */
+  readonly retryAfterSeconds: number | undefined;
 
   constructor(
     readonly code: OAuthErrorCode,
     /** Human-readable; sent as error_description. Quote client input with {@link quoteValue}. */
     readonly description: string,
-    options: { basicChallenge?: boolean } = {},
+    options: { basicChallenge?: boolean; retryAfterSeconds?: number } = {},
   ) {
     super(`${code}: ${description}`);
-    this.status = code === "invalid_client" ? 401 : 400;
+    this.status = code === "invalid_client" ? 401 : code === "slow_down" ? 429 : 400;
     this.basicChallenge = code === "invalid_client" && (options.basicChallenge ?? false);
+    this.retryAfterSeconds = code === "slow_down" ? options.retryAfterSeconds : undefined;
   }
 }
 
@@ -39,13 +44,14 @@ export function setNoStore(res: Response): void {
 }
 
 /**
- * Writes err as {"error", "error_description"} with its status, Cache-Control: no-store and, for a Basic
- * challenge, `WWW-Authenticate: Basic realm="<issuer>"`. Records the code in res.locals.oauthError for the
- * request log.
+ * Writes err as {"error", "error_description"} with its status, Cache-Control: no-store, Retry-After when it has
+ * one and, for a Basic challenge, `WWW-Authenticate: Basic realm="<issuer>"`. Records the code in
+ * res.locals.oauthError for the request log.
  */
 export function sendOAuthError(res: Response, err: OAuthError, issuer: string): void {
   setNoStore(res);
   if (err.basicChallenge) res.set("WWW-Authenticate", `Basic realm="${issuer.replace(/["\\]/g, "")}"`);
+  if (err.retryAfterSeconds !== undefined) res.set("Retry-After", String(err.retryAfterSeconds));
   res.locals["oauthError"] = err.code;
   res.status(err.status).json({ error: err.code, error_description: descriptionText(err.description) });
 }

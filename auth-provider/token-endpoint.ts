@@ -1,14 +1,21 @@
 /**
  * POST /oauth/token (under the /auth base path): the client_credentials token
- * endpoint. Steps: parse the body → check the grant type → authenticate the
- * client → apply the client's permissions → sign → answer. Every refusal is an
- * RFC 6749 §5.2 JSON error; nothing here answers with HTML.
+ * endpoint. Steps: refuse a throttled address → parse the body → check the
+ * grant type → read the credentials → refuse a throttled client id →
+ * authenticate the client → apply the client's permissions → sign → answer.
+ * Every refusal is an RFC 6749 §5.2 JSON error; nothing here answers with HTML.
+ *
+ * Throttling (see failed-auth-limiter.ts) answers 429 `slow_down` with
+ * Retry-After, without checking the secret: checking it would tell a guesser
+ * when a guess was right. So while a client id is throttled, its right secret
+ * is refused too, until Retry-After has passed.
  */
 import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Router } from "express";
 import type { AccessTokenSigner } from "./access-token-signer.js";
 import { authenticateClient, readPresentedCredentials } from "./client-authentication.js";
 import { checkGrantType, grantClientCredentials } from "./client-credentials-grant.js";
 import type { ClientStore } from "./client-store.js";
+import type { AuthAttempt, FailedAuthLimiter, Throttle } from "./failed-auth-limiter.js";
 import { OAuthError, sendOAuthError, setNoStore } from "./oauth-error.js";
 import {
   bodyParserErrorToOAuthError,
@@ -27,6 +34,10 @@ export interface TokenEndpointOptions {
   readonly signer: AccessTokenSigner;
   /** Token lifetime for clients without their own. */
   readonly tokenTtlSeconds: number;
+  /** Counts failed client authentications and says when to refuse. */
+  readonly failedAuthLimiter: FailedAuthLimiter;
+  /** Called when an attempt reaches a limit (for a warning in the log). */
+  readonly onThrottle?: (throttle: Throttle, attempt: AuthAttempt) => void;
 }
 
 /**
@@ -39,7 +50,12 @@ export function createTokenEndpoint(options: TokenEndpointOptions): Router {
     express.json({ type: "application/json", limit: tokenRequestBodyLimit, inflate: false, strict: false }),
     express.text({ type: "application/x-www-form-urlencoded", limit: tokenRequestBodyLimit, inflate: false }),
   ];
-  router.post(tokenEndpointPath, ...parsers, tokenHandler(options));
+  // A throttled address is refused before its body is read.
+  const refuseThrottledAddress: RequestHandler = (req, _res, next) => {
+    refuseIfThrottled(options.failedAuthLimiter, { address: req.socket.remoteAddress });
+    next();
+  };
+  router.post(tokenEndpointPath, refuseThrottledAddress, ...parsers, tokenHandler(options));
   router.all(tokenEndpointPath, (_req, res) => {
     res.set("Allow", "POST");
     res.status(405).json({ error: "method_not_allowed", error_description: "use POST" });
@@ -57,8 +73,11 @@ function tokenHandler(options: TokenEndpointOptions): RequestHandler {
   return async (req, res) => {
     const params = readTokenRequestParams(bodyOf(req));
     checkGrantType(params);
-    const credentials = readPresentedCredentials(req.headers.authorization, params);
-    const client = authenticateClient(options.clientStore, credentials);
+    const address = req.socket.remoteAddress;
+    const credentials = countingFailure(options, { address }, () => readPresentedCredentials(req.headers.authorization, params));
+    const attempt = { address, clientId: credentials.clientId };
+    refuseIfThrottled(options.failedAuthLimiter, attempt);
+    const client = countingFailure(options, attempt, () => authenticateClient(options.clientStore, credentials));
     res.locals["clientId"] = client.clientId;
     const grant = grantClientCredentials(client, params, options.tokenTtlSeconds);
     const token = await options.signer.sign(grant);
@@ -70,6 +89,30 @@ function tokenHandler(options: TokenEndpointOptions): RequestHandler {
       scope: grant.scopes.join(" "),
     });
   };
+}
+
+// Runs step; when it fails with invalid_client, counts a failed authentication for attempt.
+function countingFailure<T>(options: TokenEndpointOptions, attempt: AuthAttempt, step: () => T): T {
+  try {
+    return step();
+  } catch (err) {
+    if (err instanceof OAuthError && err.code === "invalid_client") {
+      const throttle = options.failedAuthLimiter.recordFailure(attempt);
+      if (throttle !== undefined) options.onThrottle?.(throttle, attempt);
+    }
+    throw err;
+  }
+}
+
+function refuseIfThrottled(limiter: FailedAuthLimiter, attempt: AuthAttempt): void {
+  const throttle = limiter.check(attempt);
+  if (throttle === undefined) return;
+  const who = throttle.scope === "client" ? "for this client" : "from this address";
+  throw new OAuthError(
+    "slow_down",
+    `too many failed client authentications ${who}; retry after ${throttle.retryAfterSeconds} seconds`,
+    { retryAfterSeconds: throttle.retryAfterSeconds },
+  );
 }
 
 // The parsed body, after making sure it came with a content type the endpoint accepts.

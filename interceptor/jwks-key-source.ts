@@ -13,11 +13,15 @@
  *   provider recovers within a second of the provider coming up.
  */
 import { createLocalJWKSet, errors, type JSONWebKeySet, type JWTHeaderParameters, type FlattenedJWSInput } from "jose";
+import { createFetchTrustingCa } from "../common/fetch-trusting-ca.js";
+import { describeTlsFailure } from "../common/tls.js";
 import { AccessTokenError } from "./access-token-error.js";
 
 export interface JwksKeySourceOptions {
   /** The provider's JWKS URL. */
   url: string;
+  /** PEM of the CA certificate(s) to trust for an https URL, in addition to Node's built-in roots; default none. */
+  ca?: string;
   /** Give up on one fetch after this long; default 5000 ms. */
   fetchTimeoutMs?: number;
   /** Refresh cached keys in the background after this long; default 300000 ms. */
@@ -54,6 +58,7 @@ export function createJwksKeySource(options: JwksKeySourceOptions): JwksKeySourc
   const minRefetchIntervalMs = options.minRefetchIntervalMs ?? 10_000;
   const retryIntervalMs = options.retryIntervalMs ?? 1_000;
   const now = options.now ?? Date.now;
+  const fetchJwks = options.ca === undefined ? fetch : createFetchTrustingCa(options.ca);
 
   let resolver: KeyResolver | undefined;
   let fetchedAt = 0;
@@ -66,7 +71,7 @@ export function createJwksKeySource(options: JwksKeySourceOptions): JwksKeySourc
     lastAttemptAt = now();
     fetchCount++;
     try {
-      const response = await fetch(url, {
+      const response = await fetchJwks(url, {
         signal: AbortSignal.timeout(fetchTimeoutMs),
         headers: { accept: "application/json" },
         redirect: "error",
@@ -80,7 +85,7 @@ export function createJwksKeySource(options: JwksKeySourceOptions): JwksKeySourc
       lastError = "";
       options.onFetch?.({ ok: true, keyCount: Array.isArray(jwks.keys) ? jwks.keys.length : 0, keysCached: true });
     } catch (err) {
-      lastError = describeFetchError(err);
+      lastError = describeTlsFailure(err, url.href, "trust its CA (AUTH_CA_FILE)") ?? describeFetchError(err);
       options.onFetch?.({ ok: false, error: lastError, keysCached: resolver !== undefined });
     }
   }

@@ -72,6 +72,7 @@ export async function runService(definition: ServiceDefinition): Promise<void> {
   const jwksUrl = config.verifier.jwksUrl;
   const keys = createJwksKeySource({
     url: jwksUrl,
+    ca: config.authCa,
     onFetch: (outcome) => {
       if (outcome.ok) logger.info("fetched the auth provider's keys", { jwks_url: jwksUrl, keys: outcome.keyCount });
       else if (outcome.keysCached) logger.warn("cannot refresh the auth provider's keys; the cached keys stay in use", { jwks_url: jwksUrl, error: outcome.error });
@@ -97,7 +98,7 @@ export async function runService(definition: ServiceDefinition): Promise<void> {
 
   let server;
   try {
-    server = await listenDualProtocol(handler, config.port, config.host);
+    server = await listenDualProtocol(handler, config.port, config.host, config.tls);
   } catch (err) {
     const code = (err as { code?: string }).code;
     const reason = code === "EADDRINUSE" ? `port ${config.port} is already in use (set ${definition.envPrefix}_PORT)` : errorText(err);
@@ -107,7 +108,8 @@ export async function runService(definition: ServiceDefinition): Promise<void> {
   }
   logger.info("listening", {
     port: server.port,
-    url: `http://${config.host}:${server.port}`,
+    url: `${config.tls ? "https" : "http"}://${config.host}:${server.port}`,
+    tls: config.tls !== undefined,
     audience: config.verifier.audience,
     issuer: config.verifier.issuer,
     database: config.databasePath,

@@ -1,9 +1,10 @@
 /**
  * Settings every RPC service reads from the environment: where to listen,
- * where its data lives, and how to verify tokens.
+ * whether with TLS, where its data lives, and how to verify tokens.
  */
 import { join } from "node:path";
-import { readPort, readString } from "../common/env.js";
+import { readOptionalString, readPort, readString } from "../common/env.js";
+import { loadServerTls, readCaFile, type ServerTls } from "../common/tls.js";
 import { loadVerifierConfig, type VerifierConfig } from "../interceptor/verifier-config.js";
 
 export interface ServiceIdentity {
@@ -18,20 +19,39 @@ export interface ServiceIdentity {
 export interface ServiceConfig {
   port: number;
   host: string;
+  /** TLS_CERT_FILE and TLS_KEY_FILE: when set, the port serves TLS (h2 and HTTP/1.1 by ALPN); default cleartext. */
+  tls: ServerTls | undefined;
   /** The SQLite file, $DATA_DIR/<name>.db. */
   databasePath: string;
   verifier: VerifierConfig;
+  /** AUTH_CA_FILE: PEM of the CA(s) trusted for an https JWKS URL, besides Node's built-in roots; default none. */
+  authCa: string | undefined;
   /** How long shutdown waits for in-flight calls, in ms. */
   shutdownGraceMs: number;
 }
 
+/** The issuer a service expects by default when it serves TLS itself: the whole system is then taken to run TLS. */
+const defaultTlsIssuer = "https://localhost:3001/auth";
+
+/**
+ * Reads and validates a service's settings.
+ * @throws ConfigError naming the setting whose value is not acceptable (a TLS or CA file included).
+ */
 export function loadServiceConfig(env: Readonly<Record<string, string | undefined>>, identity: ServiceIdentity): ServiceConfig {
+  const port = readPort(env, `${identity.envPrefix}_PORT`, identity.defaultPort);
+  const host = readString(env, `${identity.envPrefix}_HOST`, "localhost");
   const dataDir = readString(env, "DATA_DIR", "./data");
+  const tls = loadServerTls(env);
+  const caFile = readOptionalString(env, "AUTH_CA_FILE");
+  // With TLS on, the default issuer (and so the JWKS URL) is the auth provider's https address.
+  const verifierEnv = tls && readOptionalString(env, "AUTH_ISSUER") === undefined ? { ...env, AUTH_ISSUER: defaultTlsIssuer } : env;
   return {
-    port: readPort(env, `${identity.envPrefix}_PORT`, identity.defaultPort),
-    host: readString(env, `${identity.envPrefix}_HOST`, "localhost"),
+    port,
+    host,
+    tls,
     databasePath: join(dataDir, `${identity.name}.db`),
-    verifier: loadVerifierConfig(env, `${identity.envPrefix}_AUDIENCE`, identity.defaultAudience),
+    verifier: loadVerifierConfig(verifierEnv, `${identity.envPrefix}_AUDIENCE`, identity.defaultAudience),
+    authCa: caFile === undefined ? undefined : readCaFile("AUTH_CA_FILE", caFile),
     shutdownGraceMs: 10_000,
   };
 }

@@ -1,12 +1,15 @@
 /**
  * The whole system for end-to-end tests: the real auth provider and both
  * services as child processes on free loopback ports, sharing a temporary
- * data directory, plus generated clients that fetch real tokens.
+ * data directory, plus generated clients that fetch real tokens. Cleartext by
+ * default; `startSystem({ tls })` runs all three with TLS.
  */
 import { createClient, type Client, type Interceptor, type Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { CalendarService } from "../../gen/m2m/calendar/v1/calendar_pb.js";
 import { NoteService } from "../../gen/m2m/notes/v1/notes_pb.js";
+import { requestAccessToken } from "../../assistant-cli/token-endpoint-client.js";
+import { trustedCertificates } from "../../common/tls.js";
 import { startProcess, tempDataDir, type RunningProcess } from "./processes.js";
 import { readAssistantCredentials, requestToken, type ClientCredentials } from "./tokens.js";
 
@@ -19,6 +22,8 @@ export interface TestSystem {
   notes: RunningProcess;
   issuer: string;
   credentials: ClientCredentials;
+  /** With TLS: the PEM of the CA that signed the servers' certificate (clients must trust it). */
+  ca?: string;
   /** A real token for `audience` with `scope`, cached per (audience, scope). */
   token(audience: string, scope: string): Promise<string>;
   /** Restarts one service with the same data directory and port. */
@@ -37,15 +42,37 @@ export function serviceEnv(name: "calendar" | "notes", dataDir: string, issuer: 
   };
 }
 
+/** Files for running the system with TLS: one certificate (for 127.0.0.1) and key for all three, and its CA. */
+export interface SystemTls {
+  certFile: string;
+  keyFile: string;
+  caFile: string;
+  /** The content of caFile. */
+  ca: string;
+}
+
+export interface StartSystemOptions {
+  /** Serve TLS everywhere (TLS_CERT_FILE, TLS_KEY_FILE) and let the services trust the CA for the JWKS (AUTH_CA_FILE). */
+  tls?: SystemTls;
+  /** Extra environment for the auth provider only (e.g. AUTH_TOKEN_TTL_SECONDS). */
+  authEnv?: Record<string, string>;
+}
+
 /** Starts auth provider, calendar and notes. */
-export async function startSystem(): Promise<TestSystem> {
+export async function startSystem(options: StartSystemOptions = {}): Promise<TestSystem> {
+  const { tls } = options;
+  const tlsEnv: Record<string, string> = tls ? { TLS_CERT_FILE: tls.certFile, TLS_KEY_FILE: tls.keyFile } : {};
+  const start = async (entry: string, env: Record<string, string>) => {
+    const started = await startProcess(entry, { env: { ...env, ...tlsEnv, ...(tls ? { AUTH_CA_FILE: tls.caFile } : {}) } });
+    return tls ? { ...started, url: `https://127.0.0.1:${started.port}` } : started;
+  };
   const data = tempDataDir();
-  const auth = await startProcess("auth-provider/main.js", { env: { AUTH_PORT: "0", AUTH_HOST: "127.0.0.1", DATA_DIR: data.path } });
+  const auth = await start("auth-provider/main.js", { AUTH_PORT: "0", AUTH_HOST: "127.0.0.1", DATA_DIR: data.path, ...options.authEnv });
   // With AUTH_PORT=0 the provider derives its issuer from the port it got, and announces it.
   const issuer = String(auth.logs().find((l) => l["msg"] === "listening")?.["issuer"]);
   const [calendar, notes] = await Promise.all([
-    startProcess("calendar/main.js", { env: serviceEnv("calendar", data.path, issuer, auth.url) }),
-    startProcess("notes/main.js", { env: serviceEnv("notes", data.path, issuer, auth.url) }),
+    start("calendar/main.js", serviceEnv("calendar", data.path, issuer, auth.url)),
+    start("notes/main.js", serviceEnv("notes", data.path, issuer, auth.url)),
   ]);
   const credentials = readAssistantCredentials(data.path);
   const tokens = new Map<string, Promise<string>>();
@@ -56,15 +83,21 @@ export async function startSystem(): Promise<TestSystem> {
     notes,
     issuer,
     credentials,
+    ...(tls ? { ca: tls.ca } : {}),
     token(audience, scope) {
       const key = `${audience} ${scope}`;
-      if (!tokens.has(key)) tokens.set(key, requestToken(auth.url, credentials, audience, scope));
+      if (!tokens.has(key)) {
+        const token = tls
+          ? requestAccessToken(auth.url, credentials, audience, scope, { ca: tls.ca }).then((t) => t.accessToken)
+          : requestToken(auth.url, credentials, audience, scope);
+        tokens.set(key, token);
+      }
       return tokens.get(key)!;
     },
     async restart(service) {
       const old = system[service];
       await old.stop();
-      const fresh = await startProcess(`${service}/main.js`, { env: serviceEnv(service, data.path, issuer, auth.url, old.port) });
+      const fresh = await start(`${service}/main.js`, serviceEnv(service, data.path, issuer, auth.url, old.port));
       system[service] = fresh;
       return fresh;
     },
@@ -77,15 +110,16 @@ export async function startSystem(): Promise<TestSystem> {
   return system;
 }
 
-/** A transport of the given protocol to a service URL, with optional interceptors. */
-export function transportFor(protocol: Protocol, baseUrl: string, interceptors: Interceptor[] = []): Transport {
+/** A transport of the given protocol to a service URL, with optional interceptors; over https it trusts `ca` (PEM) too. */
+export function transportFor(protocol: Protocol, baseUrl: string, interceptors: Interceptor[] = [], ca?: string): Transport {
+  const nodeOptions = ca === undefined ? {} : { nodeOptions: { ca: trustedCertificates(ca) } };
   switch (protocol) {
     case "grpc":
-      return createGrpcTransport({ baseUrl, interceptors });
+      return createGrpcTransport({ baseUrl, interceptors, ...nodeOptions });
     case "grpc-web":
-      return createGrpcWebTransport({ baseUrl, httpVersion: "2", interceptors });
+      return createGrpcWebTransport({ baseUrl, httpVersion: "2", interceptors, ...nodeOptions });
     case "connect":
-      return createConnectTransport({ baseUrl, httpVersion: "1.1", interceptors });
+      return createConnectTransport({ baseUrl, httpVersion: "1.1", interceptors, ...nodeOptions });
   }
 }
 
@@ -99,10 +133,10 @@ export function bearer(token: string | (() => Promise<string>)): Interceptor {
 
 /** A calendar client that authenticates with a token of the given scope. */
 export function calendarClient(system: TestSystem, protocol: Protocol, scope = "calendar.read calendar.write"): Client<typeof CalendarService> {
-  return createClient(CalendarService, transportFor(protocol, system.calendar.url, [bearer(() => system.token("calendar-service", scope))]));
+  return createClient(CalendarService, transportFor(protocol, system.calendar.url, [bearer(() => system.token("calendar-service", scope))], system.ca));
 }
 
 /** A notes client that authenticates with a token of the given scope. */
 export function notesClient(system: TestSystem, protocol: Protocol, scope = "note.read note.write"): Client<typeof NoteService> {
-  return createClient(NoteService, transportFor(protocol, system.notes.url, [bearer(() => system.token("note-service", scope))]));
+  return createClient(NoteService, transportFor(protocol, system.notes.url, [bearer(() => system.token("note-service", scope))], system.ca));
 }

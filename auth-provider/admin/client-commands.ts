@@ -1,0 +1,116 @@
+/**
+ * The `client` commands: typed functions over an opened data directory that
+ * return data for the printer. Secrets are generated here, returned once for
+ * printing, and stored only as hashes (except the credentials file the
+ * assistant already reads its secret from, which is kept in step).
+ */
+import { clientEntry, clientsFilePath, readClientsFile, writeClientEntry } from "../clients-file.js";
+import { generateClientSecret, type ClientRecord } from "../client-store.js";
+import { assistantClient } from "../bootstrap-assistant-client.js";
+import { AdminError } from "./admin-error.js";
+import type { AdminDataDir } from "./admin-data-dir.js";
+import { clientIdPattern, parseClientId, parseTokenList, parseTokenTtl } from "./admin-input.js";
+
+/** A client as the CLI shows it. */
+export interface ClientView {
+  readonly clientId: string;
+  readonly scopes: readonly string[];
+  readonly audiences: readonly string[];
+  /** null: the auth provider's default (AUTH_TOKEN_TTL_SECONDS). */
+  readonly tokenTtlSeconds: number | null;
+  readonly disabled: boolean;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+/** A client with the secret that was just issued for it (shown once). */
+export interface ClientWithSecret {
+  readonly client: ClientView;
+  readonly clientSecret: string;
+  /** Names of clients.json entries that now hold the new secret (the assistant's, for one). */
+  readonly credentialsFileEntries: readonly string[];
+}
+
+/** The raw options of `client add`. */
+export interface AddClientOptions {
+  readonly scope: string;
+  readonly audience: string;
+  readonly tokenTtl?: string | undefined;
+}
+
+/** Registers a client for the client_credentials grant with a new secret. Usage error when the id is taken. */
+export async function addClient(dir: AdminDataDir, id: string, options: AddClientOptions): Promise<ClientWithSecret> {
+  const clientId = parseClientId(id);
+  const scopes = parseTokenList("--scope", options.scope);
+  const audiences = parseTokenList("--audience", options.audience);
+  const tokenTtlSeconds = options.tokenTtl === undefined ? undefined : parseTokenTtl(options.tokenTtl);
+  if (dir.clients.find(clientId) !== undefined) {
+    throw new AdminError("usage", `client "${clientId}" already exists; use "client rotate-secret ${clientId}" for a new secret`);
+  }
+  const clientSecret = generateClientSecret();
+  let record: ClientRecord;
+  try {
+    record = dir.clients.register({ clientId, secret: clientSecret, scopes, audiences, grantTypes: ["client_credentials"], tokenTtlSeconds });
+  } catch (err) {
+    if (dir.clients.find(clientId) === undefined) throw err;
+    throw new AdminError("usage", `client "${clientId}" was just added by someone else`, { cause: err });
+  }
+  return { client: view(record), clientSecret, credentialsFileEntries: [] };
+}
+
+/** Every client, by id. */
+export async function listClients(dir: AdminDataDir): Promise<ClientView[]> {
+  return dir.clients.list().map(view);
+}
+
+/** Disables (refuses its tokens from now on) or re-enables a client; changed is false when it already was. */
+export async function setClientDisabled(dir: AdminDataDir, id: string, disabled: boolean): Promise<{ client: ClientView; changed: boolean }> {
+  const before = existing(dir, id);
+  if (before.disabled !== disabled) dir.clients.setDisabled(before.clientId, disabled);
+  return { client: view(dir.clients.find(before.clientId)!), changed: before.disabled !== disabled };
+}
+
+/**
+ * Deletes a client. reappearsOnStart is true for the assistant: the auth provider registers it again from
+ * clients.json at its next start (disable it to keep it out).
+ */
+export async function removeClient(dir: AdminDataDir, id: string): Promise<{ clientId: string; reappearsOnStart: boolean }> {
+  const client = existing(dir, id);
+  dir.clients.remove(client.clientId);
+  return { clientId: client.clientId, reappearsOnStart: client.clientId === assistantClient.clientId };
+}
+
+/**
+ * Replaces a client's secret; the old one stops working at once. Entries of clients.json for this client get the
+ * new secret, because the auth provider would otherwise re-issue the assistant's secret at its next start.
+ */
+export async function rotateClientSecret(dir: AdminDataDir, id: string): Promise<ClientWithSecret> {
+  const client = existing(dir, id);
+  const clientSecret = generateClientSecret();
+  dir.clients.setSecret(client.clientId, clientSecret);
+  const file = clientsFilePath(dir.settings.dataDir);
+  const entries = readClientsFile(file);
+  const names = Object.keys(entries).filter((name) => clientEntry(entries, name)?.clientId === client.clientId);
+  for (const name of names) writeClientEntry(file, name, { clientId: client.clientId, clientSecret });
+  return { client: view(dir.clients.find(client.clientId)!), clientSecret, credentialsFileEntries: names };
+}
+
+// The client, or not_found (usage when the id could never have been added by this tool and does not exist).
+function existing(dir: AdminDataDir, id: string): ClientRecord {
+  const client = dir.clients.find(id);
+  if (client !== undefined) return client;
+  if (!clientIdPattern.test(id)) parseClientId(id);
+  throw new AdminError("not_found", `no client ${JSON.stringify(id)}; "client list" shows the registered clients`);
+}
+
+function view(record: ClientRecord): ClientView {
+  return {
+    clientId: record.clientId,
+    scopes: record.scopes,
+    audiences: record.audiences,
+    tokenTtlSeconds: record.tokenTtlSeconds ?? null,
+    disabled: record.disabled,
+    createdAt: record.createdAt,
+    updatedAt: record.updatedAt,
+  };
+}
