@@ -1,24 +1,51 @@
 /**
- * The token guard through real RPCs: every way a token can be wrong, on both
- * services, over gRPC (and a spot check over Connect). Each case asserts the
- * status code, the AuthError detail, the www-authenticate challenge and that
- * nothing answers INTERNAL.
+ * The bad-token matrix through real RPCs on both services, over gRPC (and a
+ * spot check over Connect): every way a token can be wrong, and the tricks that
+ * must still be accepted. Each refusal asserts the status code, the AuthError
+ * detail and the www-authenticate challenge; nothing answers INTERNAL, the
+ * services stay healthy, and a summary table (case, expected, observed) is
+ * printed.
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import { createServer } from "node:http";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
-import { SignJWT } from "jose";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { SignJWT, exportJWK, generateKeyPair } from "jose";
+import { Health, HealthCheckResponse_ServingStatus } from "../gen/grpc/health/v1/health_pb.js";
 import { AuthErrorSchema, AuthFailureReason } from "../gen/m2m/auth/v1/auth_pb.js";
 import { CalendarService } from "../gen/m2m/calendar/v1/calendar_pb.js";
 import { NoteService } from "../gen/m2m/notes/v1/notes_pb.js";
+import { startProcess, tempDataDir, type RunningProcess } from "./support/processes.js";
+import { printSummary } from "./support/summary-table.js";
 import { startSystem, transportFor, type Protocol, type TestSystem } from "./support/system.js";
-import { accessClaims, b64json, issuerKid, signWithForeignKey, signWithIssuerKey } from "./support/tokens.js";
+import { accessClaims, b64json, issuerKid, readAssistantCredentials, requestToken, signWithForeignKey, signWithIssuerKey } from "./support/tokens.js";
 
 let system: TestSystem;
+/** A second, unrelated auth provider: its tokens are valid, just not ours. */
+let otherIssuer: RunningProcess;
+const otherData = tempDataDir();
+/** Where jku / x5u headers point; it must never be asked for anything. */
+const lure = { requests: 0, url: "" };
+const lureServer = createServer((_req, res) => {
+  lure.requests++;
+  res.writeHead(404).end();
+});
 before(async () => {
   system = await startSystem();
+  otherIssuer = await startProcess("auth-provider/main.js", { env: { AUTH_PORT: "0", AUTH_HOST: "127.0.0.1", DATA_DIR: otherData.path, AUTH_ISSUER: system.issuer } });
+  await new Promise<void>((resolve) => lureServer.listen(0, "127.0.0.1", resolve));
+  lure.url = `http://127.0.0.1:${(lureServer.address() as { port: number }).port}/keys.json`;
 });
-after(() => system?.stop());
+after(async () => {
+  await system?.stop();
+  await otherIssuer?.stop();
+  otherData.remove();
+  lureServer.close();
+});
+
+const summary: { case: string; expected: string; observed: string }[] = [];
+after(() => printSummary("bad-token matrix", summary));
 
 interface Target {
   name: "calendar" | "notes";
@@ -26,14 +53,17 @@ interface Target {
   otherAudience: string;
   readScope: string;
   writeScope: string;
-  /** A read call with this authorization value. */
-  read(authorization: string | undefined, protocol?: Protocol): Promise<unknown>;
+  /** A read call with this authorization value (several values: several headers). */
+  read(authorization: Authorization, protocol?: Protocol): Promise<unknown>;
   /** A write call with this authorization value. */
   write(authorization: string | undefined): Promise<unknown>;
 }
 
-function headersOf(authorization: string | undefined) {
-  return authorization === undefined ? {} : { headers: { authorization } };
+type Authorization = string | string[] | undefined;
+
+function headersOf(authorization: Authorization) {
+  if (authorization === undefined) return {};
+  return { headers: typeof authorization === "string" ? { authorization } : authorization.map((value): [string, string] => ["authorization", value]) };
 }
 
 const targets: Target[] = [
@@ -45,7 +75,7 @@ const targets: Target[] = [
     writeScope: "calendar.write",
     read: (authorization, protocol = "grpc") =>
       createClient(CalendarService, transportFor(protocol, system.calendar.url)).listEvents({}, headersOf(authorization)),
-    write: (authorization) =>
+    write: (authorization: string | undefined) =>
       createClient(CalendarService, transportFor("grpc", system.calendar.url)).createEvent(
         { event: { title: "t", startTime: { seconds: 1000n }, endTime: { seconds: 2000n } } },
         headersOf(authorization),
@@ -59,7 +89,7 @@ const targets: Target[] = [
     writeScope: "note.write",
     read: (authorization, protocol = "grpc") =>
       createClient(NoteService, transportFor(protocol, system.notes.url)).listNotes({}, headersOf(authorization)),
-    write: (authorization) =>
+    write: (authorization: string | undefined) =>
       createClient(NoteService, transportFor("grpc", system.notes.url)).createNote({ note: { title: "t" } }, headersOf(authorization)),
   },
 ];
@@ -87,7 +117,10 @@ for (const target of targets) {
     const sign = (overrides = {}, header = {}) =>
       signWithIssuerKey(system.dataDir, accessClaims(system.issuer, target.audience, [target.readScope, target.writeScope], overrides), header);
 
-    const cases: { name: string; authorization: () => Promise<string | undefined>; code: Code; reason: AuthFailureReason; message: RegExp }[] = [
+    const claims = (overrides = {}) => accessClaims(system.issuer, target.audience, [target.readScope], overrides);
+    const valid = () => system.token(target.audience, target.readScope);
+
+    const cases: { name: string; authorization: () => Promise<Authorization>; code: Code; reason: AuthFailureReason; message: RegExp }[] = [
       { name: "no token", authorization: async () => undefined, code: Code.Unauthenticated, reason: AuthFailureReason.MISSING_TOKEN, message: /no access token/ },
       { name: "wrong scheme", authorization: async () => "Basic YXNzaXN0YW50OnNlY3JldA==", code: Code.Unauthenticated, reason: AuthFailureReason.MALFORMED_AUTHORIZATION, message: /scheme "Basic"/ },
       { name: "bearer without a token", authorization: async () => "Bearer", code: Code.Unauthenticated, reason: AuthFailureReason.MALFORMED_AUTHORIZATION, message: /exactly one "Bearer <token>"/ },
@@ -190,13 +223,163 @@ for (const target of targets) {
         reason: AuthFailureReason.WRONG_TOKEN_TYPE,
         message: /not an access token/,
       },
+      {
+        name: "kid with path characters",
+        authorization: async () => `Bearer ${await signWithForeignKey(claims(), { kid: "../../../etc/passwd" })}`,
+        code: Code.Unauthenticated,
+        reason: AuthFailureReason.UNKNOWN_KEY,
+        message: /no key of the auth provider matches the token's key id "\.\.\/\.\.\/\.\.\/etc\/passwd"/,
+      },
+      {
+        name: "kid with SQL characters",
+        authorization: async () => `Bearer ${await signWithForeignKey(claims(), { kid: "' OR '1'='1'; --" })}`,
+        code: Code.Unauthenticated,
+        reason: AuthFailureReason.UNKNOWN_KEY,
+        message: /no key of the auth provider matches/,
+      },
+      {
+        name: "jku pointing elsewhere (never fetched)",
+        authorization: async () => `Bearer ${await signWithForeignKey(claims(), { kid: "lure", jku: lure.url })}`,
+        code: Code.Unauthenticated,
+        reason: AuthFailureReason.UNKNOWN_KEY,
+        message: /matches the token's key id "lure"/,
+      },
+      {
+        name: "x5u pointing elsewhere (never fetched)",
+        authorization: async () => `Bearer ${await signWithForeignKey(claims(), { kid: "lure", x5u: lure.url })}`,
+        code: Code.Unauthenticated,
+        reason: AuthFailureReason.UNKNOWN_KEY,
+        message: /matches the token's key id "lure"/,
+      },
+      {
+        name: "embedded jwk of the signer, with our kid",
+        authorization: async () => {
+          const { publicKey, privateKey } = await generateKeyPair("ES256");
+          const jwk = await exportJWK(publicKey);
+          return `Bearer ${await new SignJWT(claims()).setProtectedHeader({ alg: "ES256", kid: issuerKid(system.dataDir), jwk }).sign(privateKey)}`;
+        },
+        code: Code.Unauthenticated,
+        reason: AuthFailureReason.INVALID_SIGNATURE,
+        message: /signature does not verify/,
+      },
+      {
+        name: "crit header",
+        authorization: async () => `Bearer ${b64json({ alg: "ES256", kid: issuerKid(system.dataDir), crit: ["x-must"], "x-must": 1 })}.${b64json(claims())}.c2ln`,
+        code: Code.Unauthenticated,
+        reason: AuthFailureReason.MALFORMED_TOKEN,
+        message: /critical extensions/,
+      },
+      {
+        name: "RS256 token against our EC key's kid",
+        authorization: async () => {
+          const { privateKey } = await generateKeyPair("RS256");
+          return `Bearer ${await new SignJWT(claims()).setProtectedHeader({ alg: "RS256", kid: issuerKid(system.dataDir) }).sign(privateKey)}`;
+        },
+        code: Code.Unauthenticated,
+        reason: AuthFailureReason.UNKNOWN_KEY,
+        message: /algorithm RS256/,
+      },
+      {
+        name: "tab between scheme and token",
+        authorization: async () => `Bearer\t${await valid()}`,
+        code: Code.Unauthenticated,
+        reason: AuthFailureReason.MALFORMED_AUTHORIZATION,
+        message: /exactly one "Bearer <token>"/,
+      },
+      {
+        name: "two authorization values",
+        authorization: async () => [`Bearer ${await valid()}`, `Bearer ${await valid()}`],
+        code: Code.Unauthenticated,
+        reason: AuthFailureReason.MALFORMED_AUTHORIZATION,
+        message: /exactly one "Bearer <token>"/,
+      },
+      {
+        name: "exp as a string",
+        authorization: async () => `Bearer ${await sign({ exp: String(Math.floor(Date.now() / 1000) + 600) })}`,
+        code: Code.Unauthenticated,
+        reason: AuthFailureReason.INVALID_CLAIMS,
+        message: /"exp" claim/,
+      },
+      {
+        name: "a real token of another auth provider (its own valid key)",
+        authorization: async () =>
+          `Bearer ${await requestToken(otherIssuer.url, readAssistantCredentials(otherData.path), target.audience, target.readScope)}`,
+        code: Code.Unauthenticated,
+        reason: AuthFailureReason.UNKNOWN_KEY,
+        message: /no key of the auth provider matches/,
+      },
+      {
+        name: "scope claim of the wrong type",
+        authorization: async () => `Bearer ${await sign({ scp: undefined, scope: 42 })}`,
+        code: Code.Unauthenticated,
+        reason: AuthFailureReason.INVALID_CLAIMS,
+        message: /"scope" claim/,
+      },
     ];
 
     for (const c of cases) {
       test(`${c.name}: ${Code[c.code]}`, async () => {
-        assertRefused(await refusal(target.read(await c.authorization())), c.code, c.reason, c.message);
+        const err = await refusal(target.read(await c.authorization()));
+        summary.push({ case: `${target.name}: ${c.name}`, expected: `${Code[c.code]} ${AuthFailureReason[c.reason]}`, observed: `${Code[err.code]} ${AuthFailureReason[err.findDetails(AuthErrorSchema)[0]?.reason ?? 0]}` });
+        assertRefused(err, c.code, c.reason, c.message);
       });
     }
+
+    // Tricks that are still well-formed: they must be accepted.
+    const accepted: { name: string; authorization: () => Promise<string> }[] = [
+      { name: "scheme in lower case, two spaces", authorization: async () => `bearer  ${await valid()}` },
+      { name: "scheme in upper case, trailing space", authorization: async () => `BEARER ${await valid()} ` },
+      { name: "aud as a string", authorization: async () => `Bearer ${await sign({ aud: target.audience })}` },
+      { name: "aud listing another service too", authorization: async () => `Bearer ${await sign({ aud: [target.otherAudience, target.audience] })}` },
+      { name: "RFC 9068 scope string and typ at+jwt", authorization: async () => `Bearer ${await sign({ scp: undefined, scope: target.readScope }, { typ: "at+jwt" })}` },
+    ];
+    for (const c of accepted) {
+      test(`${c.name}: OK`, async () => {
+        let observed = "OK";
+        try {
+          await target.read(await c.authorization());
+        } catch (err) {
+          observed = `${Code[ConnectError.from(err).code]}: ${ConnectError.from(err).rawMessage}`;
+        }
+        summary.push({ case: `${target.name}: ${c.name}`, expected: "OK", observed });
+        assert.equal(observed, "OK");
+      });
+    }
+
+    // Oversized tokens: HTTP/1.1 carries any size to the token guard; HTTP/2's header compression cannot carry
+    // single fields much past a few hundred kB, so there a 10 MB header is refused before any handler runs.
+    const huge = `Bearer ${"a".repeat(10 * 1024 * 1024)}`;
+    const large = `Bearer ${"a".repeat(100 * 1024)}`;
+    const readVia = (transport: ReturnType<typeof createGrpcTransport>, authorization: string) =>
+      target.name === "calendar"
+        ? createClient(CalendarService, transport).listEvents({}, { ...headersOf(authorization), timeoutMs: 10_000 })
+        : createClient(NoteService, transport).listNotes({}, { ...headersOf(authorization), timeoutMs: 10_000 });
+    const tooLarge = [
+      { name: "10 MB token over HTTP/1.1 (Connect)", call: () => target.read(huge, "connect") },
+      { name: "100 kB token over HTTP/2 (gRPC)", call: () => readVia(createGrpcTransport({ baseUrl: system[target.name].url, nodeOptions: { maxSendHeaderBlockLength: 1024 * 1024 } }), large) },
+    ];
+    for (const c of tooLarge) {
+      test(`${c.name}: UNAUTHENTICATED, too large`, async () => {
+        const err = await refusal(c.call());
+        summary.push({ case: `${target.name}: ${c.name}`, expected: "Unauthenticated MALFORMED_TOKEN", observed: `${Code[err.code]} ${AuthFailureReason[err.findDetails(AuthErrorSchema)[0]?.reason ?? 0]}` });
+        assertRefused(err, Code.Unauthenticated, AuthFailureReason.MALFORMED_TOKEN, /access token too large/);
+      });
+    }
+    test("10 MB token over HTTP/2 (gRPC): refused by HTTP/2 before any handler", async () => {
+      const err = await refusal(readVia(createGrpcTransport({ baseUrl: system[target.name].url }), huge));
+      summary.push({ case: `${target.name}: 10 MB token over HTTP/2 (gRPC)`, expected: "refused, never accepted", observed: `${Code[err.code]}: ${err.rawMessage.slice(0, 60)}` });
+      assert.match(err.rawMessage, /REFUSED_STREAM/);
+    });
+
+    test("headers pointing at other keys were never followed", () => {
+      assert.equal(lure.requests, 0);
+    });
+
+    test("the service is healthy after the whole matrix", async () => {
+      const health = createClient(Health, transportFor("grpc", system[target.name].url));
+      assert.equal((await health.check({})).status, HealthCheckResponse_ServingStatus.SERVING);
+      await target.read(`Bearer ${await valid()}`);
+    });
 
     test("read scope used on a write method: PermissionDenied naming the missing scope", async () => {
       const token = await system.token(target.audience, target.readScope);
