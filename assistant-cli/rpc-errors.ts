@@ -25,6 +25,10 @@ export function cliErrorFromRpc(err: unknown, service: string, url: string): Cli
       return isConnectionFailure(e)
         ? new CliError("unreachable", `cannot reach the ${service} at ${url} — is \`npm start\` running?`, { cause: e })
         : new CliError("unreachable", `the ${service} is unavailable: ${e.rawMessage}`, { cause: e });
+    case Code.Canceled:
+      // Not cancelled by us (commands cancel nothing but watches, which end quietly): the connection broke,
+      // most often because an http:// URL points at a TLS port.
+      return new CliError("unreachable", `the connection to the ${service} at ${url} broke (${e.rawMessage}) — if it serves TLS, use an https:// URL`, { cause: e });
     case Code.DeadlineExceeded:
       return new CliError("unreachable", `the ${service} at ${url} did not answer in time`, { cause: e });
     default:

@@ -57,6 +57,11 @@ export async function requestAccessToken(
   }
   const error = typeof body["error"] === "string" ? body["error"] : `HTTP ${response.status}`;
   const description = typeof body["error_description"] === "string" ? `: ${body["error_description"]}` : "";
+  if (response.status === 429) {
+    const wait = Number(response.headers.get("retry-after"));
+    const when = Number.isFinite(wait) && wait > 0 ? `in ${wait} s` : "later";
+    throw new CliError("auth", `the auth provider is slowing down token requests for this client after failed logins${description} — try again ${when}`);
+  }
   if (error === "invalid_client") {
     throw new CliError("auth", `the auth provider rejected the assistant's credentials (invalid_client${description}) — check ASSISTANT_CLIENT_ID/ASSISTANT_CLIENT_SECRET or clients.json`);
   }
