@@ -4,7 +4,7 @@
  * printer. Errors propagate to main.ts, the only place that exits.
  */
 import { Command, InvalidArgumentError, Option } from "commander";
-import { CliError } from "./cli-error.js";
+import { CliError } from "../common/cli-error.js";
 import { addEvent, deleteEvent, getEvent, listEvents, updateEvent, watchEvents } from "./commands/calendar-commands.js";
 import { addNote, deleteNote, getNote, listNotes, updateNote, watchNotes } from "./commands/note-commands.js";
 import { defaultScopeFor, showToken } from "./commands/token-command.js";

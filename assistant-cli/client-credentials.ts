@@ -5,7 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { CliError } from "./cli-error.js";
+import { CliError } from "../common/cli-error.js";
 
 export interface ClientCredentials {
   clientId: string;

@@ -8,7 +8,7 @@ import { Code, ConnectError, createClient, type Interceptor } from "@connectrpc/
 import { decodeJwt, generateKeyPair, SignJWT } from "jose";
 import { CalendarService } from "../gen/m2m/calendar/v1/calendar_pb.js";
 import { NoteService } from "../gen/m2m/notes/v1/notes_pb.js";
-import { CliError } from "./cli-error.js";
+import { CliError } from "../common/cli-error.js";
 import { loadClientCredentials } from "./client-credentials.js";
 import { createTransport } from "./service-clients.js";
 import { resolveSettings } from "./settings.js";

@@ -4,7 +4,7 @@
  * (with the cause under --verbose), never a stack trace otherwise.
  */
 import { CommanderError } from "commander";
-import { CliError, exitCodes } from "./cli-error.js";
+import { CliError, exitCodes } from "../common/cli-error.js";
 import { buildCli } from "./cli.js";
 
 const out = {

@@ -3,7 +3,7 @@
  * kind it belongs to.
  */
 import { Code, ConnectError } from "@connectrpc/connect";
-import { CliError } from "./cli-error.js";
+import { CliError } from "../common/cli-error.js";
 
 /** `service` names the service ("calendar service"), `url` where it was called. */
 export function cliErrorFromRpc(err: unknown, service: string, url: string): CliError {

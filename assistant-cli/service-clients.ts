@@ -7,7 +7,7 @@ import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } f
 import { describeTlsFailure, trustedCertificates } from "../common/tls.js";
 import { CalendarService } from "../gen/m2m/calendar/v1/calendar_pb.js";
 import { NoteService } from "../gen/m2m/notes/v1/notes_pb.js";
-import { CliError } from "./cli-error.js";
+import { CliError } from "../common/cli-error.js";
 import type { AssistantSettings, Protocol } from "./settings.js";
 import { caFileHint } from "./token-endpoint-client.js";
 import { createTokenInterceptor } from "./token-interceptor.js";

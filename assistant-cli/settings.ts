@@ -6,7 +6,7 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { checkUrl, ConfigError } from "../common/env.js";
 import { readCaFile } from "../common/tls.js";
-import { CliError } from "./cli-error.js";
+import { CliError } from "../common/cli-error.js";
 
 export type Protocol = "grpc" | "connect" | "grpc-web";
 export type OutputFormat = "text" | "json";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { CliError } from "./cli-error.js";
+import { CliError } from "../common/cli-error.js";
 import { parseDuration, parseTimeInput } from "./time-input.js";
 
 const now = new Date("2030-06-15T12:00:00Z");

@@ -3,7 +3,7 @@
  * a zone), relative to now (`now`, `+1h`, `-30m`, `+2d`, `+1w`), or `today` /
  * `tomorrow` (local midnight).
  */
-import { CliError } from "./cli-error.js";
+import { CliError } from "../common/cli-error.js";
 
 const units: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
 const relative = /^([+-])(\d+(?:\.\d+)?)([smhdw])$/;

@@ -5,7 +5,7 @@
  */
 import { createFetchTrustingCa } from "../common/fetch-trusting-ca.js";
 import { describeTlsFailure } from "../common/tls.js";
-import { CliError } from "./cli-error.js";
+import { CliError } from "../common/cli-error.js";
 import type { ClientCredentials } from "./client-credentials.js";
 
 export interface IssuedToken {

@@ -5,7 +5,7 @@
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { Event, EventSchema, WatchEventsResponse } from "../../gen/m2m/calendar/v1/calendar_pb.js";
-import { CliError } from "../cli-error.js";
+import { CliError } from "../../common/cli-error.js";
 import { cliErrorFromRpc } from "../rpc-errors.js";
 import type { AssistantSession } from "../session.js";
 import { parseDuration, parseTimeInput } from "../time-input.js";

@@ -4,7 +4,7 @@
  */
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { Note, NoteSchema, WatchNotesResponse } from "../../gen/m2m/notes/v1/notes_pb.js";
-import { CliError } from "../cli-error.js";
+import { CliError } from "../../common/cli-error.js";
 import { cliErrorFromRpc } from "../rpc-errors.js";
 import type { AssistantSession } from "../session.js";
 

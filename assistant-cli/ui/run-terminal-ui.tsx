@@ -3,7 +3,7 @@
  * quits.
  */
 import { render } from "ink";
-import { CliError } from "../cli-error.js";
+import { CliError } from "../../common/cli-error.js";
 import type { AssistantSession } from "../session.js";
 import { AssistantApp } from "./assistant-app.js";
 

@@ -11,7 +11,7 @@ import { openAuthDatabase, type AuthDatabase } from "../auth-database.js";
 import { createClientStore, type ClientStore } from "../client-store.js";
 import { loadKeyRotationSettings, type KeyRotationSettings } from "../config.js";
 import { hashKeyOf, issuerKeysPath, readIssuerKeys } from "../issuer-keys.js";
-import { AdminError } from "./admin-error.js";
+import { CliError } from "../../common/cli-error.js";
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -30,11 +30,11 @@ export interface AdminSettings {
 
 /**
  * Reads the settings. Give it the same environment as the auth provider.
- * @throws AdminError usage for a bad value, or when SUPERTOKENS_CONNECTION_URI says the embedded issuer is not in use.
+ * @throws CliError usage for a bad value, or when SUPERTOKENS_CONNECTION_URI says the embedded issuer is not in use.
  */
 export function loadAdminSettings(env: Env, flags: { dataDir?: string | undefined }): AdminSettings {
   if (readOptionalString(env, "SUPERTOKENS_CONNECTION_URI") !== undefined) {
-    throw new AdminError("usage", "SUPERTOKENS_CONNECTION_URI is set: clients and keys then live in the SuperTokens core, and this tool manages only the embedded issuer");
+    throw new CliError("usage", "SUPERTOKENS_CONNECTION_URI is set: clients and keys then live in the SuperTokens core, and this tool manages only the embedded issuer");
   }
   try {
     return {
@@ -43,7 +43,7 @@ export function loadAdminSettings(env: Env, flags: { dataDir?: string | undefine
       keyRotation: loadKeyRotationSettings(env),
     };
   } catch (err) {
-    if (err instanceof ConfigError) throw new AdminError("usage", err.message, { cause: err });
+    if (err instanceof ConfigError) throw new CliError("usage", err.message, { cause: err });
     throw err;
   }
 }
@@ -60,13 +60,13 @@ export interface AdminDataDir {
 
 /**
  * Opens the data directory of an embedded issuer that has started at least once.
- * @throws AdminError not_found when there is no issuer-keys.json (it would otherwise create a stray data directory);
+ * @throws CliError not_found when there is no issuer-keys.json (it would otherwise create a stray data directory);
  *   internal when the keys file is invalid or the database cannot be opened.
  */
 export function openAdminDataDir(settings: AdminSettings): AdminDataDir {
   const keysFile = issuerKeysPath(settings.dataDir);
   if (!existsSync(keysFile)) {
-    throw new AdminError("not_found", `no issuer keys in ${settings.dataDir}: start the auth provider once to create them, or point DATA_DIR (or --data-dir) at its data directory`);
+    throw new CliError("not_found", `no issuer keys in ${settings.dataDir}: start the auth provider once to create them, or point DATA_DIR (or --data-dir) at its data directory`);
   }
   const stored = readIssuerKeys(keysFile);
   const db = openAuthDatabase(settings.dataDir);

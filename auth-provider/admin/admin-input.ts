@@ -1,10 +1,10 @@
 /**
  * Checks of what the operator typed, each returning the parsed value or
- * throwing an AdminError("usage") with one line that says what is allowed.
+ * throwing an CliError("usage") with one line that says what is allowed.
  * The rules are stricter than the store's so ids and lists stay easy to type
  * and to quote in shells and logs.
  */
-import { AdminError } from "./admin-error.js";
+import { CliError } from "../../common/cli-error.js";
 
 /** Client ids: 1 to 64 characters of A-Z a-z 0-9 . _ - */
 export const clientIdPattern = /^[A-Za-z0-9._-]{1,64}$/;
@@ -15,7 +15,7 @@ export const tokenTtlRange = { min: 60, max: 86_400 } as const;
 /** A valid client id, or a usage error. */
 export function parseClientId(value: string): string {
   if (!clientIdPattern.test(value)) {
-    throw new AdminError("usage", `invalid client id ${printable(value)}: use 1 to 64 characters of A-Z a-z 0-9 . _ -`);
+    throw new CliError("usage", `invalid client id ${printable(value)}: use 1 to 64 characters of A-Z a-z 0-9 . _ -`);
   }
   return value;
 }
@@ -30,12 +30,12 @@ const listToken = /^[\x21\x23-\x26\x28-\x5b\x5d-\x7e]+$/;
  */
 export function parseTokenList(option: string, value: string): string[] {
   const items = value.split(/[ \t]+/).filter((item) => item !== "");
-  if (items.length === 0) throw new AdminError("usage", `${option} needs at least one value (space-separated)`);
+  if (items.length === 0) throw new CliError("usage", `${option} needs at least one value (space-separated)`);
   const bad = items.find((item) => !listToken.test(item));
   if (bad !== undefined) {
-    throw new AdminError("usage", `invalid ${option} value ${printable(bad)}: no quotes, backslashes or control characters`);
+    throw new CliError("usage", `invalid ${option} value ${printable(bad)}: no quotes, backslashes or control characters`);
   }
-  if (items.length > 100) throw new AdminError("usage", `${option} has more than 100 values`);
+  if (items.length > 100) throw new CliError("usage", `${option} has more than 100 values`);
   return [...new Set(items)];
 }
 
@@ -43,7 +43,7 @@ export function parseTokenList(option: string, value: string): string[] {
 export function parseTokenTtl(value: string): number {
   const n = Number(value);
   if (!/^\d+$/.test(value) || n < tokenTtlRange.min || n > tokenTtlRange.max) {
-    throw new AdminError("usage", `invalid --token-ttl ${printable(value)}: use whole seconds from ${tokenTtlRange.min} to ${tokenTtlRange.max}`);
+    throw new CliError("usage", `invalid --token-ttl ${printable(value)}: use whole seconds from ${tokenTtlRange.min} to ${tokenTtlRange.max}`);
   }
   return n;
 }

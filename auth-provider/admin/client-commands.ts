@@ -7,7 +7,7 @@
 import { clientEntry, clientsFilePath, readClientsFile, writeClientEntry } from "../clients-file.js";
 import { generateClientSecret, type ClientRecord } from "../client-store.js";
 import { assistantClient } from "../bootstrap-assistant-client.js";
-import { AdminError } from "./admin-error.js";
+import { CliError } from "../../common/cli-error.js";
 import type { AdminDataDir } from "./admin-data-dir.js";
 import { clientIdPattern, parseClientId, parseTokenList, parseTokenTtl } from "./admin-input.js";
 
@@ -45,7 +45,7 @@ export async function addClient(dir: AdminDataDir, id: string, options: AddClien
   const audiences = parseTokenList("--audience", options.audience);
   const tokenTtlSeconds = options.tokenTtl === undefined ? undefined : parseTokenTtl(options.tokenTtl);
   if (dir.clients.find(clientId) !== undefined) {
-    throw new AdminError("usage", `client "${clientId}" already exists; use "client rotate-secret ${clientId}" for a new secret`);
+    throw new CliError("usage", `client "${clientId}" already exists; use "client rotate-secret ${clientId}" for a new secret`);
   }
   const clientSecret = generateClientSecret();
   let record: ClientRecord;
@@ -53,7 +53,7 @@ export async function addClient(dir: AdminDataDir, id: string, options: AddClien
     record = dir.clients.register({ clientId, secret: clientSecret, scopes, audiences, grantTypes: ["client_credentials"], tokenTtlSeconds });
   } catch (err) {
     if (dir.clients.find(clientId) === undefined) throw err;
-    throw new AdminError("usage", `client "${clientId}" was just added by someone else`, { cause: err });
+    throw new CliError("usage", `client "${clientId}" was just added by someone else`, { cause: err });
   }
   return { client: view(record), clientSecret, credentialsFileEntries: [] };
 }
@@ -100,7 +100,7 @@ function existing(dir: AdminDataDir, id: string): ClientRecord {
   const client = dir.clients.find(id);
   if (client !== undefined) return client;
   if (!clientIdPattern.test(id)) parseClientId(id);
-  throw new AdminError("not_found", `no client ${JSON.stringify(id)}; "client list" shows the registered clients`);
+  throw new CliError("not_found", `no client ${JSON.stringify(id)}; "client list" shows the registered clients`);
 }
 
 function view(record: ClientRecord): ClientView {

@@ -9,7 +9,7 @@ import { readIssuerKeys, updateIssuerKeys } from "../issuer-keys.js";
 import { readDefaultTokenTtl } from "../issuer-settings.js";
 import { keyStatuses, type KeyStatus } from "../key-ring.js";
 import { RotationPendingError, rotateSigningKey } from "../key-rotation.js";
-import { AdminError } from "./admin-error.js";
+import { CliError } from "../../common/cli-error.js";
 import type { AdminDataDir } from "./admin-data-dir.js";
 
 /** A key as the CLI shows it (see KeyStatus), with null for a time it does not have. */
@@ -49,7 +49,7 @@ export interface RotateKeyOptions {
  * published until every token it may sign has expired: its retirement allows for the longest token lifetime of any
  * client and the server default (the larger of AUTH_TOKEN_TTL_SECONDS if set here and the value the auth provider
  * recorded at its last start; 3600 when neither is known), plus AUTH_KEY_RETIRE_MARGIN_SECONDS.
- * @throws AdminError usage when the previous rotation's key has not started signing yet, or for a bad delay.
+ * @throws CliError usage when the previous rotation's key has not started signing yet, or for a bad delay.
  */
 export async function rotateKey(dir: AdminDataDir, options: RotateKeyOptions = {}): Promise<KeyRotation> {
   const { keyRotation, defaultTokenTtlSeconds } = dir.settings;
@@ -71,7 +71,7 @@ export async function rotateKey(dir: AdminDataDir, options: RotateKeyOptions = {
       keys: keyStatuses(result.file, now).map(view),
     };
   } catch (err) {
-    if (err instanceof RotationPendingError) throw new AdminError("usage", err.message, { cause: err });
+    if (err instanceof RotationPendingError) throw new CliError("usage", err.message, { cause: err });
     throw err;
   }
 }
@@ -88,7 +88,7 @@ function view(status: KeyStatus): KeyView {
 function parseDelay(value: string): number {
   const n = Number(value);
   if (!/^\d+$/.test(value) || n > 86_400) {
-    throw new AdminError("usage", `invalid --activation-delay "${value.slice(0, 40)}": use whole seconds from 0 to 86400`);
+    throw new CliError("usage", `invalid --activation-delay "${value.slice(0, 40)}": use whole seconds from 0 to 86400`);
   }
   return n;
 }

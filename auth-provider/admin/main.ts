@@ -5,7 +5,7 @@
  * appear only in a command's own output, never in an error.
  */
 import { CommanderError } from "commander";
-import { AdminError, adminExitCodes } from "./admin-error.js";
+import { CliError, exitCodes } from "../../common/cli-error.js";
 import { buildAdminCli } from "./admin-cli.js";
 
 const out = {
@@ -16,11 +16,11 @@ const out = {
 async function main(): Promise<number> {
   try {
     await buildAdminCli(out, process.env).parseAsync(process.argv);
-    return adminExitCodes.ok;
+    return exitCodes.ok;
   } catch (err) {
     // commander has printed its message already; help and version are not errors.
-    if (err instanceof CommanderError) return err.exitCode === 0 ? adminExitCodes.ok : adminExitCodes.usage;
-    const error = err instanceof AdminError ? err : new AdminError("internal", err instanceof Error ? err.message : String(err), { cause: err });
+    if (err instanceof CommanderError) return err.exitCode === 0 ? exitCodes.ok : exitCodes.usage;
+    const error = err instanceof CliError ? err : new CliError("internal", err instanceof Error ? err.message : String(err), { cause: err });
     out.stderr(`auth-admin: ${error.message.split("\n", 1)[0]}\n`);
     return error.exitCode;
   }

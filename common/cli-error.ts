@@ -1,13 +1,14 @@
 /**
- * The one error type of the CLI: a message for a person (one line, saying
- * what went wrong and what to do) and a kind that decides the exit code.
- * Only the entry point turns it into an exit.
+ * The one error type of our command-line tools (the assistant and auth-admin):
+ * a message for a person (one line, saying what went wrong and what to do) and
+ * a kind that decides the exit code. Only an entry point turns it into an exit.
  */
 
 export type CliErrorKind = "usage" | "not_found" | "auth" | "unreachable" | "internal";
 
-/** Exit codes, documented in `assistant --help` and the README. */
-export const exitCodes: Record<CliErrorKind, number> = {
+/** Exit codes, documented in each tool's --help and the README. */
+export const exitCodes: Record<CliErrorKind | "ok", number> = {
+  ok: 0,
   internal: 1,
   usage: 2,
   not_found: 3,
