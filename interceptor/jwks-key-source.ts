@@ -44,6 +44,8 @@ export interface JwksKeySource {
   getKey(header: JWTHeaderParameters, token: FlattenedJWSInput): Promise<VerificationKey>;
   /** Fetches the keys now unless fetched recently; never throws. */
   refresh(): Promise<void>;
+  /** Whether the key with this id is in the JWKS as last fetched (a key dropped by the provider is not). */
+  isPublished(kid: string): boolean;
   /** How many times the JWKS was fetched (for tests and benchmarks). */
   readonly fetchCount: number;
 }
@@ -61,6 +63,7 @@ export function createJwksKeySource(options: JwksKeySourceOptions): JwksKeySourc
   const fetchJwks = options.ca === undefined ? fetch : createFetchTrustingCa(options.ca);
 
   let resolver: KeyResolver | undefined;
+  let publishedKids = new Set<string>();
   let fetchedAt = 0;
   let lastAttemptAt = Number.NEGATIVE_INFINITY;
   let lastError = "";
@@ -81,6 +84,7 @@ export function createJwksKeySource(options: JwksKeySourceOptions): JwksKeySourc
       if (text.length > maxJwksBytes) throw new Error("JWKS document too large");
       const jwks = JSON.parse(text) as JSONWebKeySet;
       resolver = createLocalJWKSet(jwks);
+      publishedKids = new Set(jwks.keys.map((k) => k.kid).filter((kid): kid is string => typeof kid === "string"));
       fetchedAt = now();
       lastError = "";
       options.onFetch?.({ ok: true, keyCount: Array.isArray(jwks.keys) ? jwks.keys.length : 0, keysCached: true });
@@ -104,6 +108,7 @@ export function createJwksKeySource(options: JwksKeySourceOptions): JwksKeySourc
     get fetchCount() {
       return fetchCount;
     },
+    isPublished: (kid) => publishedKids.has(kid),
     async refresh() {
       if (inflight) return inflight;
       if (mayFetch()) await fetchOnce();

@@ -149,3 +149,74 @@ test("authorizeScopes names the missing scope and what the token grants", () => 
   });
   assert.doesNotThrow(() => authorizeScopes(principal, ["calendar.read"]));
 });
+
+describe("verified-token cache", () => {
+  const setUp = async (cacheMaxEntries?: number) => {
+    let clockMs = now * 1000;
+    const keys = createJwksKeySource({ url: jwks.url, minRefetchIntervalMs: 0 });
+    const cached = createAccessTokenVerifier({
+      issuer,
+      audience: "calendar-service",
+      keys,
+      currentDate: () => new Date(clockMs),
+      ...(cacheMaxEntries === undefined ? {} : { cacheMaxEntries }),
+    });
+    return { cached, keys, advance: (seconds: number) => (clockMs += seconds * 1000) };
+  };
+  const reason = async (verifier: AccessTokenVerifier, token: string) => {
+    try {
+      await verifier(`Bearer ${token}`);
+      return "ok";
+    } catch (err) {
+      return (err as AccessTokenError).reason;
+    }
+  };
+
+  test("a token used again is answered from the cache", async () => {
+    const { cached } = await setUp();
+    const token = await signToken(es256, claims());
+    assert.equal(await reason(cached, token), "ok");
+    assert.equal(await reason(cached, token), "ok");
+    assert.equal(cached.cachedTokens(), 1);
+  });
+
+  test("a cached token is refused once it expires (same 30 s tolerance)", async () => {
+    const { cached, advance } = await setUp();
+    const token = await signToken(es256, claims({ exp: now + 60 }));
+    assert.equal(await reason(cached, token), "ok");
+    advance(60 + 29);
+    assert.equal(await reason(cached, token), "ok");
+    advance(2);
+    assert.equal(await reason(cached, token), "token_expired");
+  });
+
+  test("a cached token is refused once its key is no longer published", async () => {
+    const { cached, keys } = await setUp();
+    const extra = await createSigningKey("short-lived", "ES256");
+    jwks.keys = [...jwks.keys, extra.publicJwk];
+    try {
+      await keys.refresh();
+      const token = await signToken(extra, claims());
+      assert.equal(await reason(cached, token), "ok");
+      jwks.keys = jwks.keys.filter((k) => k.kid !== "short-lived");
+      await keys.refresh();
+      assert.equal(await reason(cached, token), "unknown_key");
+    } finally {
+      jwks.keys = jwks.keys.filter((k) => k.kid !== "short-lived");
+    }
+  });
+
+  test("the cache is bounded", async () => {
+    const { cached } = await setUp(3);
+    for (let i = 0; i < 5; i++) assert.equal(await reason(cached, await signToken(es256, claims({ jti: `t-${i}` }))), "ok");
+    assert.equal(cached.cachedTokens(), 3);
+  });
+
+  test("a refused token is never cached", async () => {
+    const { cached } = await setUp();
+    const token = await signToken(es256, claims({ aud: ["note-service"] }));
+    assert.equal(await reason(cached, token), "wrong_audience");
+    assert.equal(await reason(cached, token), "wrong_audience");
+    assert.equal(cached.cachedTokens(), 0);
+  });
+});

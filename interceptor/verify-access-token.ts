@@ -19,6 +19,7 @@ import { AccessTokenError } from "./access-token-error.js";
 import type { JwksKeySource } from "./jwks-key-source.js";
 import { parseBearerAuthorization } from "./parse-authorization.js";
 import type { Principal } from "./principal.js";
+import { createVerifiedTokenCache } from "./verified-token-cache.js";
 
 /** Asymmetric JWS algorithms; `none` and HS* are never accepted. */
 export const defaultAlgorithms = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"] as const;
@@ -36,9 +37,14 @@ export interface AccessTokenVerifierOptions {
   clockToleranceSeconds?: number;
   /** The clock, for tests; default the system clock. */
   currentDate?: () => Date;
+  /** How many verified tokens to remember (see verified-token-cache.ts); default 10 000, 0 turns it off. */
+  cacheMaxEntries?: number;
 }
 
-export type AccessTokenVerifier = (authorization: string | null | undefined) => Promise<Principal>;
+export type AccessTokenVerifier = ((authorization: string | null | undefined) => Promise<Principal>) & {
+  /** How many verified tokens are remembered now (for tests and benchmarks). */
+  readonly cachedTokens: () => number;
+};
 
 /** Builds the verifier; a bad option is a TypeError here, a bad token an AccessTokenError at call time. */
 export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): AccessTokenVerifier {
@@ -52,9 +58,16 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
   if (options.audience === "") throw new TypeError("audience must not be empty");
   const clockTolerance = options.clockToleranceSeconds ?? 30;
   const { issuer, audience, keys } = options;
+  const cache = createVerifiedTokenCache({
+    clockToleranceSeconds: clockTolerance,
+    isPublished: (kid) => keys.isPublished(kid),
+    ...(options.cacheMaxEntries === undefined ? {} : { maxEntries: options.cacheMaxEntries }),
+  });
 
-  return async function verifyAccessToken(authorization) {
+  async function verifyAccessToken(authorization: string | null | undefined): Promise<Principal> {
     const token = parseBearerAuthorization(authorization);
+    const cached = cache.get(token, (options.currentDate?.() ?? new Date()).getTime());
+    if (cached !== undefined) return cached;
     const header = decodeHeader(token);
     if (typeof header.alg !== "string" || !algorithms.includes(header.alg)) {
       throw new AccessTokenError("unsupported_algorithm", `token algorithm ${JSON.stringify(header.alg ?? null)} is not accepted (accepted: ${algorithms.join(", ")})`);
@@ -78,8 +91,11 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
     } catch (err) {
       throw toAccessTokenError(err, issuer);
     }
-    return principalFrom(verified.payload, audience);
-  };
+    const principal = principalFrom(verified.payload, audience);
+    if (typeof verified.protectedHeader.kid === "string") cache.set(token, principal, verified.protectedHeader.kid);
+    return principal;
+  }
+  return Object.assign(verifyAccessToken, { cachedTokens: () => cache.size });
 }
 
 function decodeHeader(token: string) {

@@ -14,6 +14,7 @@ import { createAccessTokenVerifier } from "../interceptor/verify-access-token.js
 import { Health } from "../gen/grpc/health/v1/health_pb.js";
 import { ServerReflection as ServerReflectionV1 } from "../gen/grpc/reflection/v1/reflection_pb.js";
 import { ServerReflection as ServerReflectionV1alpha } from "../gen/grpc/reflection/v1alpha/reflection_pb.js";
+import { createBenchmarkPrincipalInterceptor, isAuthDisabledForBenchmark } from "./benchmark-without-auth.js";
 import { createCallLogInterceptor } from "./call-log-interceptor.js";
 import { createDescriptorIndex } from "./descriptor-index.js";
 import { createHealthReporter, healthServiceName } from "./health-service.js";
@@ -80,6 +81,8 @@ export async function runService(definition: ServiceDefinition): Promise<void> {
     },
   });
   const verify = createAccessTokenVerifier({ issuer: config.verifier.issuer, audience: config.verifier.audience, keys });
+  const authDisabled = isAuthDisabledForBenchmark(process.env);
+  if (authDisabled) logger.error("AUTHENTICATION IS OFF (BENCH_DISABLE_AUTH=1): every call is accepted without a token; for benchmarks only");
   const shutdown = new AbortController();
   const handler = connectNodeAdapter({
     routes: (router) => {
@@ -92,7 +95,9 @@ export async function runService(definition: ServiceDefinition): Promise<void> {
     interceptors: [
       createCallLogInterceptor(logger),
       // Health and reflection are public; everything else is deny-by-default.
-      createAuthInterceptor({ verify, audience: config.verifier.audience, publicServices: [healthServiceName, ...reflectionServiceNames] }),
+      authDisabled
+        ? createBenchmarkPrincipalInterceptor()
+        : createAuthInterceptor({ verify, audience: config.verifier.audience, publicServices: [healthServiceName, ...reflectionServiceNames] }),
     ],
   }) as DualRequestHandler;
 
