@@ -1,0 +1,62 @@
+/**
+ * How long and how hard each part of the benchmark runs: the full run
+ * (`npm run bench`, about four and a half minutes on two cores) or `--quick` (about one
+ * minute, one round: a smoke test of the benchmark itself, not figures to quote).
+ */
+
+export interface BenchSettings {
+  quick: boolean;
+  /** Rounds of every throughput and latency case, interleaved. */
+  rounds: number;
+  /** Load on each case once before the first round, to warm the servers' JIT and caches. */
+  serverWarmupMs: number;
+  /** Load at the start of every measurement, not counted (connection set-up, client JIT). */
+  clientWarmupMs: number;
+  /** Measured window of each throughput case per round. */
+  throughputMs: number;
+  /** Measured window of each one-call-at-a-time case per round. */
+  latencyMs: number;
+  /** Calls kept in flight for the RPC and REST cases. */
+  concurrency: number;
+  /** Calls kept in flight at the token endpoint. */
+  tokenConcurrency: number;
+  /** Notes in the database of the main notes service. */
+  seededNotes: number;
+  /** Stored notes of the data-scaling case: the small and the large database. */
+  scalingNotes: [number, number];
+  /** Runs of the CLI and of `node -e 0`, each. */
+  cliRuns: number;
+  /** Calls served by the notes service before its RSS is read again (topped up after the rounds). */
+  memoryCalls: number;
+  /** Watch streams opened and cancelled before that reading. */
+  watchStreams: number;
+}
+
+export function benchSettings(argv: readonly string[]): BenchSettings {
+  const quick = argv.includes("--quick");
+  const common = { quick, concurrency: 32, tokenConcurrency: 16, seededNotes: 20, scalingNotes: [1_000, 100_000] as [number, number] };
+  if (quick) {
+    return {
+      ...common,
+      rounds: 1,
+      serverWarmupMs: 1000,
+      clientWarmupMs: 200,
+      throughputMs: 1000,
+      latencyMs: 700,
+      cliRuns: 3,
+      memoryCalls: 10_000,
+      watchStreams: 100,
+    };
+  }
+  return {
+    ...common,
+    rounds: 5,
+    serverWarmupMs: 3000,
+    clientWarmupMs: 500,
+    throughputMs: 3000,
+    latencyMs: 2000,
+    cliRuns: 15,
+    memoryCalls: 100_000,
+    watchStreams: 1000,
+  };
+}

@@ -1,0 +1,140 @@
+/**
+ * The servers under test, each its own process on a loopback port: the real
+ * auth provider and notes service (three notes instances on one data
+ * directory: with auth, with auth switched off by BENCH_DISABLE_AUTH=1, and
+ * with auth and per-call logs), the REST design and the plain grpc-js server.
+ * Every server logs at warn (no line per call) except the "logged" instance.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { readAssistantCredentials, requestToken, type ClientCredentials } from "../test/support/tokens.js";
+import { seedNotes } from "./seed-notes.js";
+import { acceptsConnections, answersHealthCheck, freePort, startServer, type ServerProcess } from "./server-process.js";
+
+export const notesAudience = "note-service";
+
+export interface BenchSystem {
+  readonly dataDir: string;
+  readonly auth: ServerProcess;
+  readonly issuer: string;
+  readonly credentials: ClientCredentials;
+  /** A token for the notes service with scope note.read. */
+  readonly token: string;
+  /** Notes with auth, LOG_LEVEL=warn. */
+  readonly notes: ServerProcess;
+  /** Notes started with BENCH_DISABLE_AUTH=1. */
+  readonly notesNoAuth: ServerProcess;
+  /** Whether notesNoAuth really answered a call without a token (false: the setting is not honoured by this build). */
+  readonly authDisabled: boolean;
+  /** Notes with auth, LOG_LEVEL=info: one log line per call. */
+  readonly notesLogged: ServerProcess;
+  readonly rest: ServerProcess;
+  readonly grpcJs: ServerProcess;
+  /** Starts one more notes service (with auth) on its own data directory, seeded with `notes` notes. */
+  startSeededNotes(name: string, notes: number): Promise<{ server: ServerProcess; dataDir: string }>;
+  /** Stops every server started here and removes the data directories. */
+  stop(): Promise<void>;
+}
+
+/** Makes a temporary directory that stop() removes. */
+function benchDir(dirs: string[]): string {
+  const dir = mkdtempSync(join(tmpdir(), "m2m-grpc-bench-"));
+  dirs.push(dir);
+  return dir;
+}
+
+export async function startBenchSystem(seededNotes: number): Promise<BenchSystem> {
+  const dirs: string[] = [];
+  const servers: ServerProcess[] = [];
+  const stop = async () => {
+    await Promise.all(servers.map((s) => s.stop()));
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    const dataDir = benchDir(dirs);
+    const authPort = await freePort();
+    const issuer = `http://127.0.0.1:${authPort}/auth`;
+    const jwksUrl = `${issuer}/jwt/jwks.json`;
+    const auth = await startServer({
+      name: "auth-provider",
+      entry: "auth-provider/main.js",
+      port: authPort,
+      env: { AUTH_PORT: String(authPort), AUTH_HOST: "127.0.0.1", AUTH_ISSUER: issuer, DATA_DIR: dataDir, LOG_LEVEL: "warn" },
+      ready: async (url) => (await fetch(`${url}/auth/jwt/jwks.json`)).ok,
+    });
+    servers.push(auth);
+    const credentials = readAssistantCredentials(dataDir);
+    const token = await requestToken(auth.url, credentials, notesAudience, "note.read");
+
+    const startNotes = async (name: string, dir: string, env: Record<string, string>) => {
+      const port = await freePort();
+      const server = await startServer({
+        name,
+        entry: "notes/main.js",
+        port,
+        env: { DATA_DIR: dir, AUTH_ISSUER: issuer, AUTH_JWKS_URL: jwksUrl, NOTES_PORT: String(port), NOTES_HOST: "127.0.0.1", LOG_LEVEL: "warn", ...env },
+        ready: answersHealthCheck,
+      });
+      servers.push(server);
+      return server;
+    };
+    seedNotes(dataDir, seededNotes);
+    const notes = await startNotes("notes", dataDir, {});
+    const notesNoAuth = await startNotes("notes (BENCH_DISABLE_AUTH=1)", dataDir, { BENCH_DISABLE_AUTH: "1" });
+    const notesLogged = await startNotes("notes (LOG_LEVEL=info)", dataDir, { LOG_LEVEL: "info" });
+
+    const restPort = await freePort();
+    const rest = await startServer({
+      name: "REST design",
+      entry: "bench/rest-server.js",
+      port: restPort,
+      env: { BENCH_PORT: String(restPort), AUTH_ISSUER: issuer, AUTH_JWKS_URL: jwksUrl, BENCH_AUDIENCE: notesAudience, DATA_DIR: dataDir },
+      ready: acceptsConnections,
+    });
+    servers.push(rest);
+    const grpcJsPort = await freePort();
+    const grpcJs = await startServer({
+      name: "grpc-js",
+      entry: "bench/grpc-js-server.js",
+      port: grpcJsPort,
+      env: { BENCH_PORT: String(grpcJsPort), DATA_DIR: dataDir },
+      ready: acceptsConnections,
+    });
+    servers.push(grpcJs);
+
+    return {
+      dataDir,
+      auth,
+      issuer,
+      credentials,
+      token,
+      notes,
+      notesNoAuth,
+      authDisabled: await answersWithoutToken(notesNoAuth.url),
+      notesLogged,
+      rest,
+      grpcJs,
+      async startSeededNotes(name, count) {
+        const dir = benchDir(dirs);
+        seedNotes(dir, count);
+        return { server: await startNotes(name, dir, {}), dataDir: dir };
+      },
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/** True when ListNotes succeeds without an authorization header (Connect JSON over HTTP/1.1). */
+async function answersWithoutToken(url: string): Promise<boolean> {
+  const response = await fetch(`${url}/m2m.notes.v1.NoteService/ListNotes`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ pageSize: 1 }),
+  });
+  await response.arrayBuffer();
+  return response.ok;
+}

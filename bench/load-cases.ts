@@ -1,0 +1,110 @@
+/**
+ * The load cases measured in rounds: every server and protocol answering the
+ * same read (ListNotes, page_size 1) under concurrency, the same read one call
+ * at a time, and the token endpoint. Rounds run every case in a rotated order,
+ * so slow drift (thermal, other tenants) spreads over all cases alike.
+ */
+import type { BenchSystem } from "./bench-system.js";
+import { notesAudience } from "./bench-system.js";
+import type { BenchSettings } from "./bench-settings.js";
+import type { LoadPlan } from "./load-plan.js";
+import { connectListNotes, grpcListNotes, restListNotes, tokenRequest, type LoadShape } from "./requests.js";
+import { runLoad, type Measurement } from "./run-load.js";
+import type { ServerProcess } from "./server-process.js";
+
+export type CaseId =
+  | "grpc-auth"
+  | "grpc-no-auth"
+  | "grpc-auth-logged"
+  | "connect-auth"
+  | "connect-no-auth"
+  | "rest"
+  | "grpc-js"
+  | "token"
+  | "grpc-auth-serial"
+  | "grpc-no-auth-serial";
+
+export interface LoadCase {
+  id: CaseId;
+  label: string;
+  /** "throughput": many calls in flight; "latency": one at a time. */
+  group: "throughput" | "latency";
+  server: ServerProcess;
+  concurrency: number;
+  plan(shape: LoadShape): LoadPlan;
+}
+
+export interface CaseResult {
+  case: LoadCase;
+  runs: Measurement[];
+}
+
+/** The cases, in their first-round order. */
+export function loadCases(system: BenchSystem, settings: BenchSettings): LoadCase[] {
+  const { token } = system;
+  const c = settings.concurrency;
+  const noAuth = system.authDisabled ? "auth off" : "BENCH_DISABLE_AUTH=1 (not honoured: auth still on)";
+  const { notes, notesNoAuth, notesLogged, rest, grpcJs, auth } = system;
+  const loaded = (id: CaseId, label: string, server: ServerProcess, plan: LoadCase["plan"], concurrency = c): LoadCase => ({
+    id,
+    label,
+    group: "throughput",
+    server,
+    concurrency,
+    plan,
+  });
+  const serial = (id: CaseId, label: string, server: ServerProcess, plan: LoadCase["plan"]): LoadCase => ({
+    id,
+    label,
+    group: "latency",
+    server,
+    concurrency: 1,
+    plan,
+  });
+  return [
+    loaded("grpc-auth", "notes, gRPC, auth", notes, (s) => grpcListNotes(notes.url, token, 1, s)),
+    loaded("grpc-no-auth", `notes, gRPC, ${noAuth}`, notesNoAuth, (s) => grpcListNotes(notesNoAuth.url, token, 1, s)),
+    loaded("grpc-auth-logged", "notes, gRPC, auth, a log line per call", notesLogged, (s) => grpcListNotes(notesLogged.url, token, 1, s)),
+    loaded("connect-auth", "notes, Connect (HTTP/2), auth", notes, (s) => connectListNotes(notes.url, token, 1, s)),
+    loaded("connect-no-auth", `notes, Connect (HTTP/2), ${noAuth}`, notesNoAuth, (s) => connectListNotes(notesNoAuth.url, token, 1, s)),
+    loaded("rest", `2a REST design: express + jose, HTTP/1.1 ×${c}`, rest, (s) => restListNotes(rest.url, token, 1, s)),
+    loaded("grpc-js", "2b plain grpc-js, no auth", grpcJs, (s) => grpcListNotes(grpcJs.url, undefined, 1, s)),
+    loaded(
+      "token",
+      `token endpoint (tokens/s), HTTP/1.1 ×${settings.tokenConcurrency}`,
+      auth,
+      (s) => tokenRequest(auth.url, system.credentials, notesAudience, "note.read", s),
+      settings.tokenConcurrency,
+    ),
+    serial("grpc-auth-serial", "notes, gRPC, auth", notes, (s) => grpcListNotes(notes.url, token, 1, s)),
+    serial("grpc-no-auth-serial", `notes, gRPC, ${noAuth}`, notesNoAuth, (s) => grpcListNotes(notesNoAuth.url, token, 1, s)),
+  ];
+}
+
+/** Loads every case once for `serverWarmupMs`, results discarded. */
+export async function warmUp(cases: readonly LoadCase[], settings: BenchSettings): Promise<void> {
+  for (const loadCase of cases) {
+    const shape = { concurrency: loadCase.concurrency, warmupMs: settings.serverWarmupMs, durationMs: 200 };
+    await runLoad(loadCase.plan(shape), loadCase.server.pid);
+  }
+}
+
+/** Runs `settings.rounds` rounds of every case, the order rotated by one each round; `onRun` sees each measurement (progress). */
+export async function measureRounds(
+  cases: readonly LoadCase[],
+  settings: BenchSettings,
+  onRun: (loadCase: LoadCase, run: Measurement, round: number) => void,
+): Promise<CaseResult[]> {
+  const results = cases.map((loadCase) => ({ case: loadCase, runs: [] as Measurement[] }));
+  for (let round = 0; round < settings.rounds; round++) {
+    for (let i = 0; i < results.length; i++) {
+      const result = results[(i + round) % results.length]!;
+      const { concurrency, group } = result.case;
+      const durationMs = group === "latency" ? settings.latencyMs : settings.throughputMs;
+      const run = await runLoad(result.case.plan({ concurrency, warmupMs: settings.clientWarmupMs, durationMs }), result.case.server.pid);
+      result.runs.push(run);
+      onRun(result.case, run, round);
+    }
+  }
+  return results;
+}

@@ -1,0 +1,122 @@
+/**
+ * `npm run bench` (issue 7): starts the real auth provider and notes service,
+ * the REST design and a plain grpc-js server on free loopback ports, measures
+ * every case in interleaved rounds, prints the report and writes it to
+ * bench/RESULTS.md. `--quick` runs one short round as a smoke test and writes
+ * nothing. Progress goes to stderr; every process started is stopped at the end.
+ */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
+import { cpus, tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { benchSettings } from "./bench-settings.js";
+import { startBenchSystem, type BenchSystem } from "./bench-system.js";
+import { timeInterleaved } from "./cli-timing.js";
+import { measureDataScaling } from "./data-scaling.js";
+import { loadCases, measureRounds, warmUp } from "./load-cases.js";
+import { measureMemoryGrowth } from "./memory-growth.js";
+import { renderReport, type BenchResults } from "./report.js";
+import { distPath } from "./server-process.js";
+import { num } from "./stats.js";
+
+const resultsPath = fileURLToPath(new URL("../../bench/RESULTS.md", import.meta.url));
+/** Text from this line on in RESULTS.md is carried over when the benchmark rewrites the file. */
+const keptMarker = "<!-- Everything from this line on is kept when `npm run bench` rewrites this file. -->";
+const defaultKept = `${keptMarker}\n\n## Changes and what they gained\n\nNone recorded yet.\n`;
+
+const settings = benchSettings(process.argv.slice(2));
+const began = performance.now();
+const progress = (text: string) => process.stderr.write(`[${((performance.now() - began) / 1000).toFixed(0).padStart(3)} s] ${text}\n`);
+
+/** The commit measured, and which top-level directories have uncommitted changes. */
+function codeState(): string {
+  const git = (...args: string[]) => spawnSync("git", args, { encoding: "utf8" });
+  const head = git("rev-parse", "--short", "HEAD");
+  if (head.status !== 0) return "not a git checkout";
+  const changed = new Set(
+    git("status", "--porcelain")
+      .stdout.split("\n")
+      .filter((line) => line.length > 3)
+      .map((line) => line.slice(3).split("/")[0]!),
+  );
+  changed.delete("bench");
+  return `commit ${head.stdout.trim()}${changed.size ? `, with uncommitted changes in ${[...changed].sort().join(", ")}` : ""}`;
+}
+
+/** Wall time of `assistant note list` with a cached token, against `node -e 0`. */
+async function measureCli(system: BenchSystem) {
+  const cacheHome = mkdtempSync(join(tmpdir(), "m2m-grpc-bench-cache-"));
+  try {
+    const env = {
+      AUTH_URL: system.auth.url,
+      NOTES_URL: system.notes.url,
+      CALENDAR_URL: system.notes.url,
+      ASSISTANT_CLIENT_ID: system.credentials.clientId,
+      ASSISTANT_CLIENT_SECRET: system.credentials.clientSecret,
+      ASSISTANT_PROTOCOL: "grpc",
+      ASSISTANT_OUTPUT: "text",
+      XDG_CACHE_HOME: cacheHome,
+    };
+    const cli = { label: "assistant note list", args: [distPath("assistant-cli/main.js"), "note", "list"], env };
+    const node = { label: "node -e 0", args: ["-e", "0"] };
+    await timeInterleaved([cli, node], 1); // fetches and caches the token, warms the file cache
+    const [cliTimes, nodeTimes] = await timeInterleaved([cli, node], settings.cliRuns);
+    return { cli: cliTimes!, node: nodeTimes! };
+  } finally {
+    rmSync(cacheHome, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  const startedAt = new Date();
+  const code = codeState();
+  progress(`starting the servers (${settings.quick ? "quick run" : "full run"})`);
+  const system = await startBenchSystem(settings.seededNotes);
+  try {
+    if (!system.authDisabled) progress("warning: the notes service ignored BENCH_DISABLE_AUTH=1; the \"auth off\" rows still verify tokens");
+    const cases = loadCases(system, settings);
+    progress(`warm-up: ${cases.length} cases × ${settings.serverWarmupMs / 1000} s`);
+    await warmUp(cases, settings);
+    const results = await measureRounds(cases, settings, (loadCase, run, round) => {
+      const errors = run.errors ? `, ${run.errors} errors (${run.errorSamples.join("; ")})` : "";
+      progress(`round ${round + 1}: ${loadCase.label}${loadCase.group === "latency" ? " (one at a time)" : ""}: ${num(run.callsPerSecond)}/s, p99 ${num(run.p99Ms)} ms, ${num(run.serverCpuMsPerCall, 3)} ms CPU/call${errors}`);
+    });
+    const memory = await measureMemoryGrowth(system, settings, progress);
+    progress(`CLI: ${settings.cliRuns} runs each`);
+    const cli = await measureCli(system);
+    progress(`data scaling: filling databases of ${settings.scalingNotes.map((n) => num(n)).join(" and ")} notes`);
+    const scaling = await measureDataScaling(system, settings);
+
+    const report: BenchResults = {
+      settings,
+      startedAt,
+      runSeconds: (performance.now() - began) / 1000,
+      nodeVersion: process.version,
+      cpuModel: cpus()[0]?.model.trim() ?? "unknown",
+      cpuCount: cpus().length,
+      codeState: code,
+      authDisabled: system.authDisabled,
+      cases: results,
+      scaling,
+      cli,
+      memory,
+    };
+    const previous = existsSync(resultsPath) ? readFileSync(resultsPath, "utf8") : "";
+    const keptAt = previous.indexOf(keptMarker);
+    const markdown = renderReport(report, keptAt >= 0 ? previous.slice(keptAt) : defaultKept);
+    process.stdout.write(markdown);
+    if (settings.quick) progress("quick run: bench/RESULTS.md left as it was");
+    else {
+      writeFileSync(resultsPath, markdown);
+      progress("written to bench/RESULTS.md");
+    }
+  } finally {
+    await system.stop();
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exitCode = 1;
+});

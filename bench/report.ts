@@ -1,0 +1,271 @@
+/**
+ * The benchmark's markdown: the tables, the issue's targets with the ratios
+ * of this run, and a short reading of the figures. The same text is printed
+ * and written to bench/RESULTS.md.
+ */
+import type { BenchSettings } from "./bench-settings.js";
+import type { ScalingResult } from "./data-scaling.js";
+import type { CaseId, CaseResult } from "./load-cases.js";
+import type { MemoryResult } from "./memory-growth.js";
+import { num, percentChange, spread, withRange, type Spread } from "./stats.js";
+
+export interface BenchResults {
+  settings: BenchSettings;
+  startedAt: Date;
+  runSeconds: number;
+  nodeVersion: string;
+  cpuModel: string;
+  cpuCount: number;
+  /** The code measured: commit and uncommitted changes. */
+  codeState: string;
+  authDisabled: boolean;
+  cases: CaseResult[];
+  scaling: ScalingResult[];
+  cli: { cli: Spread; node: Spread };
+  memory: MemoryResult;
+}
+
+interface Target {
+  name: string;
+  measured: string;
+  /** undefined: could not be measured in this run. */
+  met: boolean | undefined;
+}
+
+/** A load generator above this share of a core may itself be the limit. */
+const clientBoundShare = 0.9;
+
+const median = (values: number[]) => spread(values).median;
+
+function caseOf(results: BenchResults, id: CaseId): CaseResult {
+  return results.cases.find((c) => c.case.id === id)!;
+}
+
+function evaluateTargets(r: BenchResults): Target[] {
+  const rate = (id: CaseId) => median(caseOf(r, id).runs.map((m) => m.callsPerSecond));
+  const p99 = (id: CaseId) => median(caseOf(r, id).runs.map((m) => m.p99Ms));
+  const cpu = (id: CaseId) => median(caseOf(r, id).runs.map((m) => m.serverCpuMsPerCall));
+  const p50 = (runs: { p50Ms: number }[]) => median(runs.map((m) => m.p50Ms));
+  const ifAuthOff = (met: boolean) => (r.authDisabled ? met : undefined);
+  const cost = (auth: CaseId, off: CaseId) => 1 - rate(auth) / rate(off);
+  const grpcCost = cost("grpc-auth", "grpc-no-auth");
+  const connectCost = cost("connect-auth", "connect-no-auth");
+  const p99Loaded = p99("grpc-auth") - p99("grpc-no-auth");
+  const p99Serial = p99("grpc-auth-serial") - p99("grpc-no-auth-serial");
+  const [small, large] = r.scaling;
+  const firstRatio = p50(large!.firstPage) / p50(small!.firstPage);
+  const middleRatio = p50(large!.middlePage) / p50(small!.middlePage);
+  const rssChange = r.memory.afterMiB / r.memory.afterWarmupMiB - 1;
+  const signed = (x: number, digits = 2) => `${x >= 0 ? "+" : "−"}${Math.abs(x).toFixed(digits)}`;
+  return [
+    {
+      name: "auth costs ≤ 5 % of gRPC throughput",
+      measured:
+        `${signed(grpcCost * 100, 1)} % (Connect: ${signed(connectCost * 100, 1)} %); ` +
+        `server CPU per call ${percentChange(cpu("grpc-auth"), cpu("grpc-no-auth"))} (Connect: ${percentChange(cpu("connect-auth"), cpu("connect-no-auth"))})`,
+      met: ifAuthOff(grpcCost <= 0.05),
+    },
+    { name: "auth adds ≤ 0.3 ms to gRPC p99, 32 in flight", measured: `${signed(p99Loaded)} ms`, met: ifAuthOff(p99Loaded <= 0.3) },
+    { name: "auth adds ≤ 0.3 ms to gRPC p99, one call at a time", measured: `${signed(p99Serial)} ms`, met: ifAuthOff(p99Serial <= 0.3) },
+    { name: "authenticated gRPC calls/s ≥ REST design (2a)", measured: `${(rate("grpc-auth") / rate("rest")).toFixed(2)}×`, met: rate("grpc-auth") >= rate("rest") },
+    { name: "authenticated gRPC server CPU per call < REST design", measured: `${num(cpu("grpc-auth"), 3)} vs ${num(cpu("rest"), 3)} ms`, met: cpu("grpc-auth") < cpu("rest") },
+    { name: "token endpoint ≥ 1 500 tokens/s", measured: `${num(rate("token"))} tokens/s`, met: rate("token") >= 1500 },
+    { name: "CLI ≤ 4× `node -e 0`", measured: `${(r.cli.cli.median / r.cli.node.median).toFixed(2)}×`, met: r.cli.cli.median <= 4 * r.cli.node.median },
+    {
+      name: `list page at ${num(large!.notes)} notes ≤ 1.5× at ${num(small!.notes)}`,
+      measured: `middle page ${middleRatio.toFixed(2)}×, first page ${firstRatio.toFixed(2)}× (p50)`,
+      met: middleRatio <= 1.5 && firstRatio <= 1.5,
+    },
+    { name: "RSS after the run within 10 % of RSS after warm-up", measured: `${signed(rssChange * 100, 1)} %`, met: Math.abs(rssChange) <= 0.1 },
+  ];
+}
+
+function table(header: string[], rows: string[][]): string {
+  const line = (cells: string[]) => `| ${cells.join(" | ")} |`;
+  return [line(header), line(header.map(() => "---")), ...rows.map(line)].join("\n");
+}
+
+const percentOfCore = (runs: { serverCpuShare?: number; clientCpuShare: number }[], key: "serverCpuShare" | "clientCpuShare") =>
+  `${Math.round(median(runs.map((m) => (m[key] ?? Number.NaN) * 100)))} %`;
+
+function throughputTable(r: BenchResults): string {
+  const rows = r.cases
+    .filter((c) => c.case.group === "throughput")
+    .map(({ case: c, runs }) => [
+      c.label,
+      withRange(spread(runs.map((m) => m.callsPerSecond))),
+      num(median(runs.map((m) => m.p50Ms))),
+      withRange(spread(runs.map((m) => m.p99Ms))),
+      withRange(spread(runs.map((m) => m.serverCpuMsPerCall)), 3),
+      percentOfCore(runs, "serverCpuShare"),
+      percentOfCore(runs, "clientCpuShare"),
+      num(median(runs.map((m) => m.otherCpuShare)), 2),
+      String(runs.reduce((n, m) => n + m.errors, 0)),
+    ]);
+  return table(["case", "calls/s", "p50 ms", "p99 ms", "server CPU ms/call", "server CPU", "load-gen CPU", "other load (cores)", "errors"], rows);
+}
+
+function latencyTable(r: BenchResults): string {
+  const rows = r.cases
+    .filter((c) => c.case.group === "latency")
+    .map(({ case: c, runs }) => [
+      c.label,
+      withRange(spread(runs.map((m) => m.p50Ms)), 3),
+      withRange(spread(runs.map((m) => m.p99Ms)), 3),
+      withRange(spread(runs.map((m) => m.serverCpuMsPerCall)), 3),
+      String(runs.reduce((n, m) => n + m.errors, 0)),
+    ]);
+  return table(["case (one call at a time)", "p50 ms", "p99 ms", "server CPU ms/call", "errors"], rows);
+}
+
+function scalingTable(r: BenchResults): string {
+  const rows = r.scaling.map((s) => [
+    num(s.notes),
+    withRange(spread(s.firstPage.map((m) => m.p50Ms)), 3),
+    num(median(s.firstPage.map((m) => m.p99Ms)), 3),
+    withRange(spread(s.middlePage.map((m) => m.p50Ms)), 3),
+    num(median(s.middlePage.map((m) => m.p99Ms)), 3),
+    withRange(spread(s.middlePage.map((m) => m.serverCpuMsPerCall)), 3),
+  ]);
+  return table(["stored notes", "first page p50 ms", "first page p99 ms", "middle page p50 ms", "middle page p99 ms", "middle page server CPU ms/call"], rows);
+}
+
+function cliTable(r: BenchResults): string {
+  return table(
+    ["command", "wall time ms", "ratio"],
+    [
+      ["`assistant note list` (cached token)", withRange(r.cli.cli, 1), `${(r.cli.cli.median / r.cli.node.median).toFixed(2)}×`],
+      ["`node -e 0`", withRange(r.cli.node, 1), "1×"],
+    ],
+  );
+}
+
+function memoryTable(r: BenchResults): string {
+  const m = r.memory;
+  const half = Math.ceil(m.calls / 2);
+  return table(
+    ["a notes service of its own (with auth)", "VmRSS MiB", "vs after warm-up"],
+    [
+      ["idle after start", num(m.idleMiB, 1), percentChange(m.idleMiB, m.afterWarmupMiB)],
+      [`after warm-up (${r.settings.serverWarmupMs / 1000} s of load)`, num(m.afterWarmupMiB, 1), "–"],
+      [`after ${num(half)} more calls`, num(m.afterHalfMiB, 1), percentChange(m.afterHalfMiB, m.afterWarmupMiB)],
+      [`after ${num(m.calls)} calls and ${num(m.watchStreams)} watch streams`, num(m.afterMiB, 1), percentChange(m.afterMiB, m.afterWarmupMiB)],
+    ],
+  );
+}
+
+function targetsTable(targets: Target[]): string {
+  const verdict = (met: boolean | undefined) => (met === undefined ? "not measured" : met ? "met" : "**not met**");
+  return table(["target (issue 7)", "this run", "verdict"], targets.map((t) => [t.name, t.measured, verdict(t.met)]));
+}
+
+/** Sentences on what the figures mean, generated from them. */
+function reading(r: BenchResults, targets: Target[]): string {
+  const rate = (id: CaseId) => median(caseOf(r, id).runs.map((m) => m.callsPerSecond));
+  const cpu = (id: CaseId) => median(caseOf(r, id).runs.map((m) => m.serverCpuMsPerCall));
+  const met = targets.filter((t) => t.met === true).length;
+  const missed = targets.filter((t) => t.met === false).map((t) => t.name);
+  const lines: string[] = [];
+  lines.push(`${met} of ${targets.length} targets are met${missed.length ? `; missed: ${missed.join("; ")}` : ""}.`);
+  if (!r.authDisabled) {
+    lines.push("The services did not honour BENCH_DISABLE_AUTH=1 in this build, so the \"auth off\" rows still verify the token and the auth-cost targets cannot be judged.");
+  } else {
+    const gain = cpu("grpc-auth") - cpu("grpc-no-auth");
+    lines.push(`Verifying the token costs ${num(gain, 3)} ms of server CPU per gRPC call (${num(cpu("grpc-auth"), 3)} with auth, ${num(cpu("grpc-no-auth"), 3)} without).`);
+  }
+  if (r.authDisabled) {
+    for (const [auth, off, protocol] of [["grpc-auth", "grpc-no-auth", "gRPC"], ["connect-auth", "connect-no-auth", "Connect"]] as const) {
+      const a = spread(caseOf(r, auth).runs.map((m) => m.callsPerSecond));
+      const o = spread(caseOf(r, off).runs.map((m) => m.callsPerSecond));
+      if (a.min <= o.max && o.min <= a.max) {
+        lines.push(`${protocol} calls/s with auth (${num(a.min)}–${num(a.max)}) and without (${num(o.min)}–${num(o.max)}) overlap between rounds: the throughput cost of auth is within the noise, and server CPU per call is the steadier measure of it.`);
+      }
+    }
+    for (const [auth, off, how] of [["grpc-auth", "grpc-no-auth", "32 in flight"], ["grpc-auth-serial", "grpc-no-auth-serial", "one call at a time"]] as const) {
+      const a = spread(caseOf(r, auth).runs.map((m) => m.p99Ms));
+      const o = spread(caseOf(r, off).runs.map((m) => m.p99Ms));
+      if (a.min <= o.max && o.min <= a.max) {
+        lines.push(`With ${how}, the rounds' gRPC p99 with auth (${num(a.min)}–${num(a.max)} ms) and without (${num(o.min)}–${num(o.max)} ms) overlap: the p99 difference is within round-to-round noise.`);
+      }
+    }
+  }
+  lines.push(
+    `Authenticated gRPC answers ${num(rate("grpc-auth"))} calls/s at ${num(cpu("grpc-auth"), 3)} ms of server CPU per call; the REST design ${num(rate("rest"))} at ${num(cpu("rest"), 3)} ms; ` +
+      `the Connect protocol on the same server ${num(rate("connect-auth"))} at ${num(cpu("connect-auth"), 3)} ms; plain grpc-js without auth ${num(rate("grpc-js"))} at ${num(cpu("grpc-js"), 3)} ms.`,
+  );
+  const overOneCore = r.cases.filter((c) => c.case.group === "throughput" && median(c.runs.map((m) => m.serverCpuShare)) > 1.05);
+  if (overOneCore.length) {
+    lines.push(
+      `${overOneCore.map((c) => c.case.label).join(" and ")} used more than one core: work off the JavaScript thread (jose's ES256 runs in WebCrypto on libuv's thread pool, and GC has helper threads). ` +
+        `On two cores shared with the load generator that parallelism buys calls/s, so compare CPU per call as well as calls/s.`,
+    );
+  }
+  const logged = cpu("grpc-auth-logged") - cpu("grpc-auth");
+  lines.push(`A JSON log line per call (LOG_LEVEL=info, the services' default) adds ${num(logged, 3)} ms of server CPU per call; every other row runs at LOG_LEVEL=warn.`);
+  const bound = r.cases.filter((c) => c.case.group === "throughput" && median(c.runs.map((m) => m.clientCpuShare)) >= clientBoundShare);
+  if (bound.length) {
+    lines.push(`The load generator used ≥ ${clientBoundShare * 100} % of a core for ${bound.map((c) => c.case.label).join(", ")}: on two cores those figures may be bounded by the client rather than the server, so read their server CPU per call rather than their calls/s.`);
+  }
+  const noisy = r.cases
+    .filter((c) => c.runs.length > 1)
+    .map((c) => {
+      const s = spread(c.runs.map((m) => m.callsPerSecond));
+      return { label: c.case.label, width: (s.max - s.min) / s.median };
+    })
+    .sort((a, b) => b.width - a.width)[0];
+  if (noisy) lines.push(`Widest spread between rounds: ${noisy.label}, ${(noisy.width * 100).toFixed(0)} % of its median.`);
+  const busiest = Math.max(...r.cases.flatMap((c) => c.runs.map((m) => m.otherCpuShare)));
+  if (busiest >= 0.25) {
+    lines.push(`Other processes used up to ${num(busiest, 2)} cores during some windows: the machine was not quiet, and the spread between rounds shows how much that moved the figures.`);
+  }
+  const errors = r.cases.reduce((n, c) => n + c.runs.reduce((k, m) => k + m.errors, 0), 0) + r.memory.errors;
+  lines.push(errors === 0 ? "No call failed." : `${errors} calls failed; their figures are suspect.`);
+  return lines.join(" ");
+}
+
+/** The whole report. `kept` is text carried over from the previous RESULTS.md (the record of changes). */
+export function renderReport(r: BenchResults, kept: string): string {
+  const s = r.settings;
+  const targets = evaluateTargets(r);
+  return [
+    `# Benchmark results${s.quick ? " (quick run: one round, short windows — not figures to quote)" : ""}`,
+    "",
+    `- Date: ${r.startedAt.toISOString()}; run time ${Math.round(r.runSeconds)} s`,
+    `- Node ${r.nodeVersion}; CPU: ${r.cpuModel} × ${r.cpuCount}; code: ${r.codeState}`,
+    `- ${s.rounds} round(s), cases interleaved (order rotated each round); ${s.serverWarmupMs / 1000} s of warm-up per case before the first round and ${s.clientWarmupMs / 1000} s before each measurement; ` +
+      `${s.throughputMs / 1000} s per throughput case and ${s.latencyMs / 1000} s per latency case per round. Figures are the median over rounds, (min–max) beside them.`,
+    `- Load comes from a separate process: one HTTP/2 connection with ${s.concurrency} calls in flight and request frames prepared once, or ${s.concurrency} keep-alive HTTP/1.1 connections for the REST design (${s.tokenConcurrency} for the token endpoint). ` +
+      `Server CPU is user + system time from /proc over the measured window; "server CPU" and "load-gen CPU" are shares of one core; ` +
+      `"other load" is what the rest of the machine used meanwhile, in cores (near 0 on a quiet machine).`,
+    `- Every server logs at LOG_LEVEL=warn (no line per call) except the row that says otherwise. The REST design and grpc-js read the same SQLite file through the same store.`,
+    "",
+    `## Unary read: ListNotes, page_size 1 (and the token endpoint)`,
+    "",
+    throughputTable(r),
+    "",
+    latencyTable(r),
+    "",
+    `## The CLI (${s.cliRuns} runs each, interleaved)`,
+    "",
+    cliTable(r),
+    "",
+    "## Scaling with data: one ListNotes page of 50, one call at a time (gRPC, auth)",
+    "",
+    scalingTable(r),
+    "",
+    "## Memory",
+    "",
+    memoryTable(r),
+    "",
+    "## Targets",
+    "",
+    targetsTable(targets),
+    "",
+    "## What the numbers say",
+    "",
+    reading(r, targets),
+    "",
+    kept.trim(),
+    "",
+  ].join("\n");
+}
