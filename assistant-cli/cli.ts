@@ -7,7 +7,6 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import { CliError } from "../common/cli-error.js";
 import { addEvent, deleteEvent, getEvent, listEvents, updateEvent, watchEvents } from "./commands/calendar-commands.js";
 import { addNote, deleteNote, getNote, listNotes, updateNote, watchNotes } from "./commands/note-commands.js";
-import { defaultScopeFor, showToken } from "./commands/token-command.js";
 import { createPrinter, type Output, type Printer } from "./printer.js";
 import { createAssistantSession, type AssistantSession } from "./session.js";
 import { resolveSettings, type GlobalOptions } from "./settings.js";
@@ -131,6 +130,8 @@ export function buildCli(out: Output): Command {
     .option("--raw", "print only the token itself")
     .action(
       run(async (s, p, options: { audience: string; scope?: string; raw?: boolean }) => {
+        // Loaded on demand, like the terminal UI: other commands start faster without jose.
+        const { defaultScopeFor, showToken } = await import("./commands/token-command.js");
         const scope = options.scope ?? defaultScopeFor(s, options.audience);
         if (scope === undefined) throw new CliError("usage", `give --scope: there is no default scope for the audience "${options.audience}"`);
         p.print({ kind: "token", token: await showToken(s, options.audience, scope), raw: options.raw ?? false });
