@@ -80,7 +80,7 @@ export async function runService(definition: ServiceDefinition): Promise<void> {
       else logger.warn("cannot fetch the auth provider's keys yet; calls answer UNAVAILABLE until it is reachable", { jwks_url: jwksUrl, error: outcome.error });
     },
   });
-  const verify = createAccessTokenVerifier({ issuer: config.verifier.issuer, audience: config.verifier.audience, keys });
+  const verify = createAccessTokenVerifier({ issuer: config.verifier.issuer, audience: config.verifier.audience, keys, cacheMaxEntries: config.tokenCacheSize });
   const authDisabled = isAuthDisabledForBenchmark(process.env);
   if (authDisabled) logger.error("AUTHENTICATION IS OFF (BENCH_DISABLE_AUTH=1): every call is accepted without a token; for benchmarks only");
   const shutdown = new AbortController();

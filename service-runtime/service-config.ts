@@ -3,7 +3,7 @@
  * whether with TLS, where its data lives, and how to verify tokens.
  */
 import { join } from "node:path";
-import { readOptionalString, readPort, readString } from "../common/env.js";
+import { readInteger, readOptionalString, readPort, readString } from "../common/env.js";
 import { loadServerTls, readCaFile, type ServerTls } from "../common/tls.js";
 import { loadVerifierConfig, type VerifierConfig } from "../interceptor/verifier-config.js";
 
@@ -26,6 +26,8 @@ export interface ServiceConfig {
   verifier: VerifierConfig;
   /** AUTH_CA_FILE: PEM of the CA(s) trusted for an https JWKS URL, besides Node's built-in roots; default none. */
   authCa: string | undefined;
+  /** AUTH_TOKEN_CACHE_SIZE: how many verified tokens to remember (0 turns the cache off); default 10000. */
+  tokenCacheSize: number;
   /** How long shutdown waits for in-flight calls, in ms. */
   shutdownGraceMs: number;
 }
@@ -52,6 +54,7 @@ export function loadServiceConfig(env: Readonly<Record<string, string | undefine
     databasePath: join(dataDir, `${identity.name}.db`),
     verifier: loadVerifierConfig(verifierEnv, `${identity.envPrefix}_AUDIENCE`, identity.defaultAudience),
     authCa: caFile === undefined ? undefined : readCaFile("AUTH_CA_FILE", caFile),
+    tokenCacheSize: readInteger(env, "AUTH_TOKEN_CACHE_SIZE", 10_000, 0, 1_000_000),
     shutdownGraceMs: 10_000,
   };
 }
