@@ -6,22 +6,11 @@ import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { Event, EventSchema, WatchEventsResponse } from "../../gen/m2m/calendar/v1/calendar_pb.js";
 import { CliError } from "../../common/cli-error.js";
-import { cliErrorFromRpc } from "../rpc-errors.js";
 import type { AssistantSession } from "../session.js";
+import { callService, listPageSize as pageSize, unaryCall as timeout, watchUntilAborted } from "./service-call.js";
 import { parseDuration, parseTimeInput } from "../time-input.js";
 
-const service = "calendar service";
-const pageSize = 100;
-/** Unary calls give up after this long (watch streams have no deadline). */
-const timeout = { timeoutMs: 10_000 };
-
-async function call<T>(session: AssistantSession, run: () => Promise<T>): Promise<T> {
-  try {
-    return await run();
-  } catch (err) {
-    throw cliErrorFromRpc(err, service, session.settings.calendarUrl);
-  }
-}
+const call = <T>(session: AssistantSession, run: () => Promise<T>) => callService("calendar service", session.settings.calendarUrl, run);
 
 export interface ListEventsOptions {
   /** At most this many events; all when undefined. */
@@ -96,12 +85,5 @@ export async function deleteEvent(session: AssistantSession, id: string): Promis
 
 /** Streams changes until `signal` aborts; resolves then, rejects with a CliError if the stream fails. */
 export async function watchEvents(session: AssistantSession, signal: AbortSignal, onChange: (change: WatchEventsResponse) => void): Promise<void> {
-  await call(session, async () => {
-    try {
-      for await (const change of session.calendar.watchEvents({}, { signal })) onChange(change);
-    } catch (err) {
-      if (signal.aborted) return;
-      throw err;
-    }
-  });
+  await call(session, () => watchUntilAborted(session.calendar.watchEvents({}, { signal }), signal, onChange));
 }

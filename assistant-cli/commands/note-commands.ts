@@ -5,21 +5,10 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { Note, NoteSchema, WatchNotesResponse } from "../../gen/m2m/notes/v1/notes_pb.js";
 import { CliError } from "../../common/cli-error.js";
-import { cliErrorFromRpc } from "../rpc-errors.js";
 import type { AssistantSession } from "../session.js";
+import { callService, listPageSize as pageSize, unaryCall as timeout, watchUntilAborted } from "./service-call.js";
 
-const service = "notes service";
-const pageSize = 100;
-/** Unary calls give up after this long (watch streams have no deadline). */
-const timeout = { timeoutMs: 10_000 };
-
-async function call<T>(session: AssistantSession, run: () => Promise<T>): Promise<T> {
-  try {
-    return await run();
-  } catch (err) {
-    throw cliErrorFromRpc(err, service, session.settings.notesUrl);
-  }
-}
+const call = <T>(session: AssistantSession, run: () => Promise<T>) => callService("notes service", session.settings.notesUrl, run);
 
 export async function listNotes(session: AssistantSession, options: { limit?: number }): Promise<Note[]> {
   const notes: Note[] = [];
@@ -59,12 +48,5 @@ export async function deleteNote(session: AssistantSession, id: string): Promise
 
 /** Streams changes until `signal` aborts; resolves then, rejects with a CliError if the stream fails. */
 export async function watchNotes(session: AssistantSession, signal: AbortSignal, onChange: (change: WatchNotesResponse) => void): Promise<void> {
-  await call(session, async () => {
-    try {
-      for await (const change of session.notes.watchNotes({}, { signal })) onChange(change);
-    } catch (err) {
-      if (signal.aborted) return;
-      throw err;
-    }
-  });
+  await call(session, () => watchUntilAborted(session.notes.watchNotes({}, { signal }), signal, onChange));
 }

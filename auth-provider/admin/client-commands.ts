@@ -12,16 +12,10 @@ import type { AdminDataDir } from "./admin-data-dir.js";
 import { clientIdPattern, parseClientId, parseTokenList, parseTokenTtl } from "./admin-input.js";
 
 /** A client as the CLI shows it. */
-export interface ClientView {
-  readonly clientId: string;
-  readonly scopes: readonly string[];
-  readonly audiences: readonly string[];
-  /** null: the auth provider's default (AUTH_TOKEN_TTL_SECONDS). */
+export type ClientView = Omit<ClientRecord, "grantTypes" | "tokenTtlSeconds"> & {
+  /** null: the auth provider's default (AUTH_TOKEN_TTL_SECONDS); null rather than absent so JSON output shows it. */
   readonly tokenTtlSeconds: number | null;
-  readonly disabled: boolean;
-  readonly createdAt: string;
-  readonly updatedAt: string;
-}
+};
 
 /** A client with the secret that was just issued for it (shown once). */
 export interface ClientWithSecret {
@@ -103,14 +97,6 @@ function existing(dir: AdminDataDir, id: string): ClientRecord {
   throw new CliError("not_found", `no client ${JSON.stringify(id)}; "client list" shows the registered clients`);
 }
 
-function view(record: ClientRecord): ClientView {
-  return {
-    clientId: record.clientId,
-    scopes: record.scopes,
-    audiences: record.audiences,
-    tokenTtlSeconds: record.tokenTtlSeconds ?? null,
-    disabled: record.disabled,
-    createdAt: record.createdAt,
-    updatedAt: record.updatedAt,
-  };
+function view({ grantTypes: _grantTypes, tokenTtlSeconds, ...rest }: ClientRecord): ClientView {
+  return { ...rest, tokenTtlSeconds: tokenTtlSeconds ?? null };
 }
