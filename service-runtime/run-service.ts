@@ -6,6 +6,7 @@
 import type { DescService } from "@bufbuild/protobuf";
 import type { ConnectRouter } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { setMaxListeners } from "node:events";
 import { ConfigError } from "../common/env.js";
 import { createLogger, errorText, type Logger } from "../common/json-logger.js";
 import { createAuthInterceptor } from "../interceptor/connect-auth-interceptor.js";
@@ -84,6 +85,9 @@ export async function runService(definition: ServiceDefinition): Promise<void> {
   const authDisabled = isAuthDisabledForBenchmark(process.env);
   if (authDisabled) logger.error("AUTHENTICATION IS OFF (BENCH_DISABLE_AUTH=1): every call is accepted without a token; for benchmarks only");
   const shutdown = new AbortController();
+  // Every call in flight listens on this signal; without this, Node warns
+  // (MaxListenersExceededWarning) on stderr once more than 10 calls overlap.
+  setMaxListeners(0, shutdown.signal);
   const handler = connectNodeAdapter({
     routes: (router) => {
       wiring.routes(router);

@@ -66,6 +66,22 @@ test("plain HTTP/1.1 JSON (what curl sends) works for a read and a write", async
   assert.deepEqual(await missing.json(), { code: "not_found", message: 'note "missing" not found' });
 });
 
+test("64 overlapping calls: all answered, and the service writes nothing but JSON log lines (no Node warnings)", async () => {
+  const client = notesClient(system, "grpc");
+  const answers = await Promise.all(Array.from({ length: 64 }, () => client.listNotes({ pageSize: 1 })));
+  assert.equal(answers.length, 64);
+  // A warning would have been written when the 11th call began; give the pipe a moment.
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  const notJson = system.notes.output.filter((line) => {
+    try {
+      return typeof JSON.parse(line) !== "object";
+    } catch {
+      return true;
+    }
+  });
+  assert.deepEqual(notJson, []);
+});
+
 test("one JSON log line per call: method, code, client id, duration", () => {
   const calls = system.notes.logs().filter((l) => l["msg"] === "call");
   assert.ok(calls.length >= 3);
