@@ -47,6 +47,15 @@ function invalidToken(why: string): ConnectError {
   return new ConnectError(`page_token: not valid here, ${why}; start again without a page_token`, Code.InvalidArgument);
 }
 
+/** The last few fingerprints: most lists repeat one filter (often none), and a SHA-256 per page is measurable. */
+const recentFingerprints = new Map<string, string>();
+
 function fingerprint(filterKey: string): string {
-  return createHash("sha256").update(filterKey).digest("base64url").slice(0, 12);
+  let value = recentFingerprints.get(filterKey);
+  if (value === undefined) {
+    value = createHash("sha256").update(filterKey).digest("base64url").slice(0, 12);
+    if (recentFingerprints.size >= 64) recentFingerprints.clear();
+    recentFingerprints.set(filterKey, value);
+  }
+  return value;
 }
