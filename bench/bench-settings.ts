@@ -1,6 +1,6 @@
 /**
  * How long and how hard each part of the benchmark runs: the full run
- * (`npm run bench`, about four and a half minutes on two cores) or `--quick` (about one
+ * (`npm run bench`, about six minutes on two cores) or `--quick` (about one
  * minute, one round: a smoke test of the benchmark itself, not figures to quote).
  */
 
@@ -50,7 +50,7 @@ export function benchSettings(argv: readonly string[]): BenchSettings {
   }
   return {
     ...common,
-    rounds: 5,
+    rounds: 7,
     serverWarmupMs: 3000,
     clientWarmupMs: 500,
     throughputMs: 3000,

@@ -2,7 +2,8 @@
  * The load cases measured in rounds: every server and protocol answering the
  * same read (ListNotes, page_size 1) under concurrency, the same read one call
  * at a time, and the token endpoint. Rounds run every case in a rotated order,
- * so slow drift (thermal, other tenants) spreads over all cases alike.
+ * so slow drift (thermal, other tenants) spreads over all cases alike, and
+ * each case with auth runs right next to the same case with auth off.
  */
 import type { BenchSystem } from "./bench-system.js";
 import { notesAudience } from "./bench-system.js";
@@ -89,21 +90,53 @@ export async function warmUp(cases: readonly LoadCase[], settings: BenchSettings
   }
 }
 
-/** Runs `settings.rounds` rounds of every case, the order rotated by one each round; `onRun` sees each measurement (progress). */
+/**
+ * Cases measured back to back in every round, so their per-round figures can
+ * be compared in pairs: each service with auth and with auth off. Pairing
+ * cancels drift between rounds (another tenant, CPU frequency) that would
+ * otherwise swamp a difference of a few percent.
+ */
+export const authPairs: readonly (readonly [CaseId, CaseId])[] = [
+  ["grpc-auth", "grpc-no-auth"],
+  ["connect-auth", "connect-no-auth"],
+  ["grpc-auth-serial", "grpc-no-auth-serial"],
+];
+
+/** The cases grouped into units run back to back: the auth pairs, and every other case on its own. */
+function runUnits(results: CaseResult[]): CaseResult[][] {
+  const byId = (id: CaseId) => results.find((r) => r.case.id === id);
+  const paired = new Set(authPairs.flat());
+  const units: CaseResult[][] = [];
+  for (const result of results) {
+    const pair = authPairs.find(([auth]) => auth === result.case.id);
+    if (pair) units.push(pair.map(byId).filter((r): r is CaseResult => r !== undefined));
+    else if (!paired.has(result.case.id)) units.push([result]);
+  }
+  return units;
+}
+
+/**
+ * Runs `settings.rounds` rounds of every case. The order of units is rotated
+ * by one each round, and the two cases of a pair swap places every round, so
+ * neither always runs first. `onRun` sees each measurement (progress).
+ */
 export async function measureRounds(
   cases: readonly LoadCase[],
   settings: BenchSettings,
   onRun: (loadCase: LoadCase, run: Measurement, round: number) => void,
 ): Promise<CaseResult[]> {
   const results = cases.map((loadCase) => ({ case: loadCase, runs: [] as Measurement[] }));
+  const units = runUnits(results);
   for (let round = 0; round < settings.rounds; round++) {
-    for (let i = 0; i < results.length; i++) {
-      const result = results[(i + round) % results.length]!;
-      const { concurrency, group } = result.case;
-      const durationMs = group === "latency" ? settings.latencyMs : settings.throughputMs;
-      const run = await runLoad(result.case.plan({ concurrency, warmupMs: settings.clientWarmupMs, durationMs }), result.case.server.pid);
-      result.runs.push(run);
-      onRun(result.case, run, round);
+    for (let i = 0; i < units.length; i++) {
+      const unit = units[(i + round) % units.length]!;
+      for (const result of round % 2 === 0 ? unit : [...unit].reverse()) {
+        const { concurrency, group } = result.case;
+        const durationMs = group === "latency" ? settings.latencyMs : settings.throughputMs;
+        const run = await runLoad(result.case.plan({ concurrency, warmupMs: settings.clientWarmupMs, durationMs }), result.case.server.pid);
+        result.runs.push(run);
+        onRun(result.case, run, round);
+      }
     }
   }
   return results;
