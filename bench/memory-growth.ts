@@ -17,7 +17,7 @@ import type { LoadPlan } from "./load-plan.js";
 import { rssMiB } from "./proc-stats.js";
 import { grpcListNotes, watchNotes } from "./requests.js";
 import { runLoad } from "./run-load.js";
-import { spread, type Spread } from "./stats.js";
+import { num, spread, type Spread } from "./stats.js";
 
 export interface MemoryPhase {
   label: string;
@@ -69,10 +69,10 @@ export async function measureMemoryGrowth(system: BenchSystem, settings: BenchSe
     const middle = settings.memoryCalls - 2 * quarter;
 
     await phase(`warm-up (${settings.serverWarmupMs / 1000} s of calls)`, grpcListNotes(server.url, system.token, 1, { concurrency: c, warmupMs: settings.serverWarmupMs, durationMs: 200 }));
-    await phase(`calls 1–${quarter}`, callPlan(quarter));
-    await phase(`calls ${quarter + 1}–${quarter + middle}`, callPlan(middle));
-    await phase(`${settings.watchStreams} watch streams opened and cancelled`, watchNotes(server.url, system.token, { concurrency: c, warmupMs: 0, durationMs: 0, calls: settings.watchStreams }));
-    await phase(`calls ${quarter + middle + 1}–${settings.memoryCalls}`, callPlan(quarter));
+    await phase(`calls 1–${num(quarter)}`, callPlan(quarter));
+    await phase(`calls ${num(quarter + 1)}–${num(quarter + middle)}`, callPlan(middle));
+    await phase(`${num(settings.watchStreams)} watch streams opened and cancelled`, watchNotes(server.url, system.token, { concurrency: c, warmupMs: 0, durationMs: 0, calls: settings.watchStreams }));
+    await phase(`calls ${num(quarter + middle + 1)}–${num(settings.memoryCalls)}`, callPlan(quarter));
     return { idleMiB, phases, calls, watchStreams, errors };
   } finally {
     await server.stop();

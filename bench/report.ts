@@ -200,7 +200,7 @@ function reading(r: BenchResults, targets: Target[]): string {
   } else {
     const cpuPerCall = paired(r, "grpc-auth", "grpc-no-auth", (auth, off) => auth.serverCpuMsPerCall - off.serverCpuMsPerCall);
     lines.push(
-      `Verifying the token costs ${num(cpuPerCall.median, 3)} ms of server CPU per gRPC call (median of rounds, ${num(cpuPerCall.min, 3)} to ${num(cpuPerCall.max, 3)}; ` +
+      `Verifying the token costs ${signed(cpuPerCall.median, 3)} ms of server CPU per gRPC call (median of rounds, ${signed(cpuPerCall.min, 3)} to ${signed(cpuPerCall.max, 3)}; ` +
         `${num(cpu("grpc-auth"), 3)} ms with auth, ${num(cpu("grpc-no-auth"), 3)} without).`,
     );
     lines.push(
