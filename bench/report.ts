@@ -68,7 +68,6 @@ const signedSpread = (s: Spread, scale: number, digits: number, unit: string) =>
 
 function evaluateTargets(r: BenchResults): Target[] {
   const rate = (id: CaseId) => median(caseOf(r, id).runs.map((m) => m.callsPerSecond));
-  const p99 = (id: CaseId) => median(caseOf(r, id).runs.map((m) => m.p99Ms));
   const cpu = (id: CaseId) => median(caseOf(r, id).runs.map((m) => m.serverCpuMsPerCall));
   const p50 = (runs: { p50Ms: number }[]) => median(runs.map((m) => m.p50Ms));
   const ifAuthOff = (met: boolean) => (r.authDisabled ? met : undefined);
