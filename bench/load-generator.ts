@@ -136,6 +136,18 @@ function percentile(sorted: Float64Array, p: number): number {
 
 const round = (x: number) => Math.round(x * 1000) / 1000;
 
+/** Sorted latencies as [bucket of 0.01 ms, count] pairs (see LoadReport.histogram). */
+function histogramOf(sorted: Float64Array): [number, number][] {
+  const pairs: [number, number][] = [];
+  for (const ms of sorted) {
+    const bucket = Math.floor(ms * 100);
+    const last = pairs[pairs.length - 1];
+    if (last !== undefined && last[0] === bucket) last[1]++;
+    else pairs.push([bucket, 1]);
+  }
+  return pairs;
+}
+
 async function main(): Promise<void> {
   const url = new URL(plan.url);
   let session: http2.ClientHttp2Session | undefined;
@@ -182,6 +194,7 @@ async function main(): Promise<void> {
     p90Ms: round(percentile(sorted, 90)),
     p99Ms: round(percentile(sorted, 99)),
     maxMs: round(sorted.length === 0 ? Number.NaN : sorted[sorted.length - 1]!),
+    histogram: histogramOf(sorted),
     clientCpuShare: round((cpu.user + cpu.system) / 1e6 / seconds),
   };
   process.stdout.write(JSON.stringify(report) + "\n");

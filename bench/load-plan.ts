@@ -48,6 +48,12 @@ export interface LoadReport {
   p90Ms: number;
   p99Ms: number;
   maxMs: number;
+  /**
+   * Every measured latency, bucketed by 0.01 ms: [bucket, count] pairs for the
+   * buckets that hold calls (bucket 123 = 1.23 to 1.24 ms). Lets the parent
+   * pool the calls of several rounds into one percentile.
+   */
+  histogram: [number, number][];
   /** CPU the load generator itself used in the window, as a share of one core (1 = 100 %). */
   clientCpuShare: number;
 }

@@ -34,3 +34,21 @@ export function percentChange(value: number, reference: number): string {
   const change = ((value - reference) / reference) * 100;
   return `${change >= 0 ? "+" : "−"}${Math.abs(change).toFixed(1)} %`;
 }
+
+/**
+ * The `p`th percentile, in ms, of every call in `histograms` together (0.01 ms
+ * buckets, see LoadReport.histogram; the bucket's upper edge is returned).
+ */
+export function pooledPercentile(histograms: readonly (readonly [number, number])[][], p: number): number {
+  const counts = new Map<number, number>();
+  for (const histogram of histograms) for (const [bucket, count] of histogram) counts.set(bucket, (counts.get(bucket) ?? 0) + count);
+  const total = [...counts.values()].reduce((sum, n) => sum + n, 0);
+  if (total === 0) return Number.NaN;
+  const rank = Math.ceil((p / 100) * total);
+  let seen = 0;
+  for (const bucket of [...counts.keys()].sort((a, b) => a - b)) {
+    seen += counts.get(bucket)!;
+    if (seen >= rank) return (bucket + 1) / 100;
+  }
+  return Number.NaN;
+}
