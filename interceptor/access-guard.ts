@@ -29,14 +29,18 @@ export async function guardCall(
   return principal;
 }
 
+/** Whether the principal holds every required scope. */
+export function grantsScopes(principal: Principal, requiredScopes: readonly string[]): boolean {
+  return requiredScopes.every((scope) => principal.scopes.includes(scope));
+}
+
 /** Fails with insufficient_scope unless the principal holds every required scope. */
 export function authorizeScopes(principal: Principal, requiredScopes: readonly string[]): void {
+  if (grantsScopes(principal, requiredScopes)) return;
   const missing = requiredScopes.filter((scope) => !principal.scopes.includes(scope));
-  if (missing.length > 0) {
-    const granted = principal.scopes.length > 0 ? principal.scopes.join(" ") : "no scopes";
-    throw new AccessTokenError("insufficient_scope", `the access token lacks the scope ${missing.join(" ")} (it grants ${granted})`, {
-      requiredScopes,
-      grantedScopes: principal.scopes,
-    });
-  }
+  const granted = principal.scopes.length > 0 ? principal.scopes.join(" ") : "no scopes";
+  throw new AccessTokenError("insufficient_scope", `the access token lacks the scope ${missing.join(" ")} (it grants ${granted})`, {
+    requiredScopes,
+    grantedScopes: principal.scopes,
+  });
 }

@@ -5,8 +5,8 @@
  */
 import { Code, ConnectError, createContextKey, type HandlerContext, type Interceptor } from "@connectrpc/connect";
 import { AccessTokenError } from "./access-token-error.js";
-import { guardCall } from "./access-guard.js";
-import { accessRequirementOf } from "./access-rule.js";
+import { grantsScopes, guardCall } from "./access-guard.js";
+import { accessRequirementOf, type AccessRequirement } from "./access-rule.js";
 import { connectErrorFromAccessFailure } from "./connect-error-from-access-failure.js";
 import type { Principal } from "./principal.js";
 import type { AccessTokenVerifier } from "./verify-access-token.js";
@@ -27,10 +27,25 @@ export interface AuthInterceptorOptions {
 /** Creates the interceptor; put it after logging and before anything that needs the principal. */
 export function createAuthInterceptor(options: AuthInterceptorOptions): Interceptor {
   const publicServices = new Set(options.publicServices ?? []);
-  return (next) => async (req) => {
+  return (next) => (req) => {
+    const requirement = accessRequirementOf(req.method, publicServices);
+    const authorization = req.header.get("authorization");
+    // Almost every call repeats a token verified before: answer it without a promise or any parsing.
+    if (requirement.kind === "scopes") {
+      const known = options.verify.fromCache(authorization);
+      if (known !== undefined && grantsScopes(known, requirement.requiredScopes)) {
+        req.contextValues.set(kPrincipal, known);
+        return next(req);
+      }
+    }
+    return guardedNext(next, req, authorization, requirement);
+  };
+
+  /** The full check: verifies the token (and caches it), or refuses the call with the reason. */
+  async function guardedNext(next: AnyCall, req: Parameters<AnyCall>[0], authorization: string | null, requirement: AccessRequirement) {
     let principal: Principal | undefined;
     try {
-      principal = await guardCall(options.verify, req.header.get("authorization"), accessRequirementOf(req.method, publicServices));
+      principal = await guardCall(options.verify, authorization, requirement);
     } catch (err) {
       if (err instanceof AccessTokenError) {
         options.onRefused?.(err, `${req.service.typeName}/${req.method.name}`);
@@ -40,8 +55,11 @@ export function createAuthInterceptor(options: AuthInterceptorOptions): Intercep
     }
     if (principal !== undefined) req.contextValues.set(kPrincipal, principal);
     return next(req);
-  };
+  }
 }
+
+/** What an interceptor wraps: the next step of any call. */
+type AnyCall = Parameters<Interceptor>[0];
 
 /** The principal of the current call; an INTERNAL error if the interceptor did not run (a wiring bug). */
 export function requirePrincipal(ctx: HandlerContext): Principal {

@@ -3,17 +3,19 @@
  * its signature and claims checked once. It never lets through what a full
  * verification would refuse: an entry is used only while the token is
  * unexpired (with the same clock tolerance) and its key is still published by
- * the auth provider. Bounded: the least recently used entry goes first.
+ * the auth provider. Bounded: the least recently used entry goes first
+ * (recency is refreshed at most once a second per entry, to keep hits cheap).
  * One cache per verifier, so per audience: another service's token is never
- * in it.
+ * in it. Keys are whole authorization values ("Bearer <token>"), so a hit
+ * needs no parsing.
  */
 import type { Principal } from "./principal.js";
 
 export interface VerifiedTokenCache {
-  /** The principal of a cached, still acceptable token; undefined otherwise. */
-  get(token: string, nowMs: number): Principal | undefined;
-  /** Remembers a verified token (signed with the key `kid`). */
-  set(token: string, principal: Principal, kid: string): void;
+  /** The principal of a cached, still acceptable authorization value; undefined otherwise. */
+  get(authorization: string, nowMs: number): Principal | undefined;
+  /** Remembers the authorization value of a verified token (signed with the key `kid`). */
+  set(authorization: string, principal: Principal, kid: string, nowMs: number): void;
   readonly size: number;
 }
 
@@ -30,7 +32,12 @@ interface Entry {
   kid: string;
   /** Past this instant (exp + tolerance) the token is expired. */
   usableUntilMs: number;
+  /** When the entry last moved to the most recently used end. */
+  refreshedAtMs: number;
 }
+
+/** A hit moves its entry to the most recently used end only if it has not moved for this long. */
+const refreshIntervalMs = 1000;
 
 export function createVerifiedTokenCache(options: VerifiedTokenCacheOptions): VerifiedTokenCache {
   const maxEntries = options.maxEntries ?? 10_000;
@@ -41,18 +48,24 @@ export function createVerifiedTokenCache(options: VerifiedTokenCacheOptions): Ve
     get size() {
       return entries.size;
     },
-    get(token, nowMs) {
-      const entry = entries.get(token);
+    get(authorization, nowMs) {
+      const entry = entries.get(authorization);
       if (entry === undefined) return undefined;
-      entries.delete(token);
-      if (nowMs >= entry.usableUntilMs || !options.isPublished(entry.kid)) return undefined;
-      entries.set(token, entry);
+      if (nowMs >= entry.usableUntilMs || !options.isPublished(entry.kid)) {
+        entries.delete(authorization);
+        return undefined;
+      }
+      if (nowMs - entry.refreshedAtMs >= refreshIntervalMs) {
+        entries.delete(authorization);
+        entries.set(authorization, entry);
+        entry.refreshedAtMs = nowMs;
+      }
       return entry.principal;
     },
-    set(token, principal, kid) {
+    set(authorization, principal, kid, nowMs) {
       if (maxEntries <= 0) return;
-      entries.delete(token);
-      entries.set(token, { principal, kid, usableUntilMs: principal.expiresAt.getTime() + toleranceMs });
+      entries.delete(authorization);
+      entries.set(authorization, { principal, kid, usableUntilMs: principal.expiresAt.getTime() + toleranceMs, refreshedAtMs: nowMs });
       if (entries.size > maxEntries) entries.delete(entries.keys().next().value!);
     },
   };

@@ -206,10 +206,36 @@ describe("verified-token cache", () => {
     }
   });
 
+  test("fromCache answers only an authorization value verified before, and not once it has expired", async () => {
+    const { cached, advance } = await setUp();
+    const token = await signToken(es256, claims({ exp: now + 60 }));
+    assert.equal(cached.fromCache(`Bearer ${token}`), undefined, "not verified yet");
+    const principal = await cached(`Bearer ${token}`);
+    assert.equal(cached.fromCache(`Bearer ${token}`), principal);
+    assert.equal(cached.fromCache(`Bearer ${token}x`), undefined, "another value");
+    assert.equal(cached.fromCache(null), undefined);
+    advance(60 + 31);
+    assert.equal(cached.fromCache(`Bearer ${token}`), undefined, "expired");
+    assert.equal(await reason(cached, token), "token_expired");
+  });
+
   test("the cache is bounded", async () => {
     const { cached } = await setUp(3);
     for (let i = 0; i < 5; i++) assert.equal(await reason(cached, await signToken(es256, claims({ jti: `t-${i}` }))), "ok");
     assert.equal(cached.cachedTokens(), 3);
+  });
+
+  test("when full, the least recently used token goes first", async () => {
+    const { cached, advance } = await setUp(2);
+    const [a, b, c] = await Promise.all(["a", "b", "c"].map(async (jti) => `Bearer ${await signToken(es256, claims({ jti }))}`));
+    await cached(a!);
+    await cached(b!);
+    advance(2); // recency moves at most once a second per entry
+    await cached(a!);
+    await cached(c!);
+    assert.ok(cached.fromCache(a) !== undefined, "a was used after b");
+    assert.equal(cached.fromCache(b), undefined, "b was the least recently used");
+    assert.ok(cached.fromCache(c) !== undefined);
   });
 
   test("a refused token is never cached", async () => {
@@ -218,5 +244,6 @@ describe("verified-token cache", () => {
     assert.equal(await reason(cached, token), "wrong_audience");
     assert.equal(await reason(cached, token), "wrong_audience");
     assert.equal(cached.cachedTokens(), 0);
+    assert.equal(cached.fromCache(`Bearer ${token}`), undefined);
   });
 });

@@ -42,6 +42,13 @@ export interface AccessTokenVerifierOptions {
 }
 
 export type AccessTokenVerifier = ((authorization: string | null | undefined) => Promise<Principal>) & {
+  /**
+   * The principal of this exact authorization value if it was verified before
+   * and is still acceptable (unexpired, key still published); undefined
+   * otherwise, and then only the full verification can say why. Synchronous
+   * and without parsing: the path almost every call takes.
+   */
+  readonly fromCache: (authorization: string | null | undefined) => Principal | undefined;
   /** How many verified tokens are remembered now (for tests and benchmarks). */
   readonly cachedTokens: () => number;
 };
@@ -64,10 +71,15 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
     ...(options.cacheMaxEntries === undefined ? {} : { maxEntries: options.cacheMaxEntries }),
   });
 
+  const nowMs = options.currentDate ? () => options.currentDate!().getTime() : Date.now;
+  // Keyed by the whole authorization value: the same value always parses to the same token.
+  const fromCache = (authorization: string | null | undefined) =>
+    typeof authorization === "string" ? cache.get(authorization, nowMs()) : undefined;
+
   async function verifyAccessToken(authorization: string | null | undefined): Promise<Principal> {
-    const token = parseBearerAuthorization(authorization);
-    const cached = cache.get(token, (options.currentDate?.() ?? new Date()).getTime());
+    const cached = fromCache(authorization);
     if (cached !== undefined) return cached;
+    const token = parseBearerAuthorization(authorization);
     const header = decodeHeader(token);
     if (typeof header.alg !== "string" || !algorithms.includes(header.alg)) {
       throw new AccessTokenError("unsupported_algorithm", `token algorithm ${JSON.stringify(header.alg ?? null)} is not accepted (accepted: ${algorithms.join(", ")})`);
@@ -92,10 +104,10 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
       throw toAccessTokenError(err, issuer);
     }
     const principal = principalFrom(verified.payload, audience);
-    if (typeof verified.protectedHeader.kid === "string") cache.set(token, principal, verified.protectedHeader.kid);
+    if (typeof verified.protectedHeader.kid === "string") cache.set(authorization!, principal, verified.protectedHeader.kid, nowMs());
     return principal;
   }
-  return Object.assign(verifyAccessToken, { cachedTokens: () => cache.size });
+  return Object.assign(verifyAccessToken, { fromCache, cachedTokens: () => cache.size });
 }
 
 function decodeHeader(token: string) {

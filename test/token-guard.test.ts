@@ -381,8 +381,9 @@ for (const target of targets) {
       await target.read(`Bearer ${await valid()}`);
     });
 
-    test("read scope used on a write method: PermissionDenied naming the missing scope", async () => {
+    test("read scope used on a write method: PermissionDenied naming the missing scope, also once the token is cached", async () => {
       const token = await system.token(target.audience, target.readScope);
+      await target.read(`Bearer ${token}`); // now in the service's verified-token cache
       const err = await refusal(target.write(`Bearer ${token}`));
       assertRefused(err, Code.PermissionDenied, AuthFailureReason.INSUFFICIENT_SCOPE, new RegExp(`lacks the scope ${target.writeScope.replace(".", "\\.")}`));
       const [detail] = err.findDetails(AuthErrorSchema);
