@@ -1,8 +1,9 @@
 /**
  * The servers under test, each its own process on a loopback port: the real
- * auth provider and notes service (three notes instances on one data
- * directory: with auth, with auth switched off by BENCH_DISABLE_AUTH=1, and
- * with auth and per-call logs), the REST design and the plain grpc-js server.
+ * auth provider and notes service (four notes instances on one data
+ * directory: with auth, a second one with auth as a control, with auth
+ * switched off by BENCH_DISABLE_AUTH=1, and with auth and per-call logs), the
+ * REST design and the plain grpc-js server.
  * Every server logs at warn (no line per call) except the "logged" instance.
  */
 import { mkdtempSync, rmSync } from "node:fs";
@@ -23,6 +24,8 @@ export interface BenchSystem {
   readonly token: string;
   /** Notes with auth, LOG_LEVEL=warn. */
   readonly notes: ServerProcess;
+  /** A second, identical notes with auth: what two identical servers differ by is the noise floor. */
+  readonly notesControl: ServerProcess;
   /** Notes started with BENCH_DISABLE_AUTH=1. */
   readonly notesNoAuth: ServerProcess;
   /** Whether notesNoAuth really answered a call without a token (false: the setting is not honoured by this build). */
@@ -81,6 +84,7 @@ export async function startBenchSystem(seededNotes: number): Promise<BenchSystem
     };
     seedNotes(dataDir, seededNotes);
     const notes = await startNotes("notes", dataDir, {});
+    const notesControl = await startNotes("notes (control)", dataDir, {});
     const notesNoAuth = await startNotes("notes (BENCH_DISABLE_AUTH=1)", dataDir, { BENCH_DISABLE_AUTH: "1" });
     const notesLogged = await startNotes("notes (LOG_LEVEL=info)", dataDir, { LOG_LEVEL: "info" });
 
@@ -110,6 +114,7 @@ export async function startBenchSystem(seededNotes: number): Promise<BenchSystem
       credentials,
       token,
       notes,
+      notesControl,
       notesNoAuth,
       authDisabled: await answersWithoutToken(notesNoAuth.url),
       notesLogged,

@@ -16,6 +16,7 @@ import type { ServerProcess } from "./server-process.js";
 export type CaseId =
   | "grpc-auth"
   | "grpc-no-auth"
+  | "grpc-auth-control"
   | "grpc-auth-logged"
   | "connect-auth"
   | "connect-no-auth"
@@ -45,7 +46,7 @@ export function loadCases(system: BenchSystem, settings: BenchSettings): LoadCas
   const { token } = system;
   const c = settings.concurrency;
   const noAuth = system.authDisabled ? "auth off" : "BENCH_DISABLE_AUTH=1 (not honoured: auth still on)";
-  const { notes, notesNoAuth, notesLogged, rest, grpcJs, auth } = system;
+  const { notes, notesControl, notesNoAuth, notesLogged, rest, grpcJs, auth } = system;
   const loaded = (id: CaseId, label: string, server: ServerProcess, plan: LoadCase["plan"], concurrency = c): LoadCase => ({
     id,
     label,
@@ -65,6 +66,7 @@ export function loadCases(system: BenchSystem, settings: BenchSettings): LoadCas
   return [
     loaded("grpc-auth", "notes, gRPC, auth", notes, (s) => grpcListNotes(notes.url, token, 1, s)),
     loaded("grpc-no-auth", `notes, gRPC, ${noAuth}`, notesNoAuth, (s) => grpcListNotes(notesNoAuth.url, token, 1, s)),
+    loaded("grpc-auth-control", "notes, gRPC, auth (a second instance: control)", notesControl, (s) => grpcListNotes(notesControl.url, token, 1, s)),
     loaded("grpc-auth-logged", "notes, gRPC, auth, a log line per call", notesLogged, (s) => grpcListNotes(notesLogged.url, token, 1, s)),
     loaded("connect-auth", "notes, Connect (HTTP/2), auth", notes, (s) => connectListNotes(notes.url, token, 1, s)),
     loaded("connect-no-auth", `notes, Connect (HTTP/2), ${noAuth}`, notesNoAuth, (s) => connectListNotes(notesNoAuth.url, token, 1, s)),
@@ -92,33 +94,35 @@ export async function warmUp(cases: readonly LoadCase[], settings: BenchSettings
 
 /**
  * Cases measured back to back in every round, so their per-round figures can
- * be compared in pairs: each service with auth and with auth off. Pairing
- * cancels drift between rounds (another tenant, CPU frequency) that would
- * otherwise swamp a difference of a few percent.
+ * be compared in pairs: each service with auth against auth off, and (for
+ * gRPC) against a second identical service with auth, the control: what two
+ * identical servers differ by is the noise floor of every comparison here.
+ * Running them together cancels drift between rounds (another tenant, CPU
+ * frequency) that would otherwise swamp a difference of a few percent.
  */
-export const authPairs: readonly (readonly [CaseId, CaseId])[] = [
-  ["grpc-auth", "grpc-no-auth"],
+export const pairedGroups: readonly (readonly CaseId[])[] = [
+  ["grpc-auth", "grpc-no-auth", "grpc-auth-control"],
   ["connect-auth", "connect-no-auth"],
   ["grpc-auth-serial", "grpc-no-auth-serial"],
 ];
 
-/** The cases grouped into units run back to back: the auth pairs, and every other case on its own. */
+/** The cases grouped into units run back to back: the paired groups, and every other case on its own. */
 function runUnits(results: CaseResult[]): CaseResult[][] {
   const byId = (id: CaseId) => results.find((r) => r.case.id === id);
-  const paired = new Set(authPairs.flat());
+  const grouped = new Set(pairedGroups.flat());
   const units: CaseResult[][] = [];
   for (const result of results) {
-    const pair = authPairs.find(([auth]) => auth === result.case.id);
-    if (pair) units.push(pair.map(byId).filter((r): r is CaseResult => r !== undefined));
-    else if (!paired.has(result.case.id)) units.push([result]);
+    const group = pairedGroups.find(([first]) => first === result.case.id);
+    if (group) units.push(group.map(byId).filter((r): r is CaseResult => r !== undefined));
+    else if (!grouped.has(result.case.id)) units.push([result]);
   }
   return units;
 }
 
 /**
  * Runs `settings.rounds` rounds of every case. The order of units is rotated
- * by one each round, and the two cases of a pair swap places every round, so
- * neither always runs first. `onRun` sees each measurement (progress).
+ * by one each round, and the cases of a group run in reverse order every
+ * other round, so none always runs first. `onRun` sees each measurement (progress).
  */
 export async function measureRounds(
   cases: readonly LoadCase[],
