@@ -1,9 +1,10 @@
 /**
  * The servers under test, each its own process on a loopback port: the real
- * auth provider and notes service (four notes instances on one data
- * directory: with auth, a second one with auth as a control, with auth
- * switched off by BENCH_DISABLE_AUTH=1, and with auth and per-call logs), the
- * REST design and the plain grpc-js server.
+ * auth provider and notes service (three notes instances on one data
+ * directory: one whose auth the benchmark switches off and on
+ * (BENCH_DISABLE_AUTH=switch, SIGUSR2), a second one with auth as a control,
+ * and one with auth and per-call logs), the REST design and the plain grpc-js
+ * server.
  * Every server logs at warn (no line per call) except the "logged" instance.
  */
 import { mkdtempSync, rmSync } from "node:fs";
@@ -22,14 +23,14 @@ export interface BenchSystem {
   readonly credentials: ClientCredentials;
   /** A token for the notes service with scope note.read. */
   readonly token: string;
-  /** Notes with auth, LOG_LEVEL=warn. */
+  /** Notes, LOG_LEVEL=warn, auth on unless setNotesAuth(false) turned it off. */
   readonly notes: ServerProcess;
+  /** Turns auth on `notes` on or off (SIGUSR2) and waits until a call without a token shows it. */
+  setNotesAuth(on: boolean): Promise<void>;
+  /** Whether setNotesAuth works (false: this build ignores BENCH_DISABLE_AUTH=switch, and "auth off" rows still verify tokens). */
+  readonly authSwitchable: boolean;
   /** A second, identical notes with auth: what two identical servers differ by is the noise floor. */
   readonly notesControl: ServerProcess;
-  /** Notes started with BENCH_DISABLE_AUTH=1. */
-  readonly notesNoAuth: ServerProcess;
-  /** Whether notesNoAuth really answered a call without a token (false: the setting is not honoured by this build). */
-  readonly authDisabled: boolean;
   /** Notes with auth, LOG_LEVEL=info: one log line per call. */
   readonly notesLogged: ServerProcess;
   readonly rest: ServerProcess;
@@ -83,9 +84,25 @@ export async function startBenchSystem(seededNotes: number): Promise<BenchSystem
       return server;
     };
     seedNotes(dataDir, seededNotes);
-    const notes = await startNotes("notes", dataDir, {});
+    const notes = await startNotes("notes", dataDir, { BENCH_DISABLE_AUTH: "switch" });
     const notesControl = await startNotes("notes (control)", dataDir, {});
-    const notesNoAuth = await startNotes("notes (BENCH_DISABLE_AUTH=1)", dataDir, { BENCH_DISABLE_AUTH: "1" });
+    let notesAuthOn = true;
+    const setNotesAuth = async (on: boolean) => {
+      if (on === notesAuthOn) return;
+      process.kill(notes.pid, "SIGUSR2");
+      for (let i = 0; i < 100; i++) {
+        if ((await answersWithoutToken(notes.url)) === !on) {
+          notesAuthOn = on;
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      throw new Error(`the notes service did not turn auth ${on ? "on" : "off"} after SIGUSR2`);
+    };
+    const authSwitchable = await setNotesAuth(false).then(
+      () => setNotesAuth(true).then(() => true),
+      () => false,
+    );
     const notesLogged = await startNotes("notes (LOG_LEVEL=info)", dataDir, { LOG_LEVEL: "info" });
 
     const restPort = await freePort();
@@ -114,9 +131,9 @@ export async function startBenchSystem(seededNotes: number): Promise<BenchSystem
       credentials,
       token,
       notes,
+      setNotesAuth,
+      authSwitchable,
       notesControl,
-      notesNoAuth,
-      authDisabled: await answersWithoutToken(notesNoAuth.url),
       notesLogged,
       rest,
       grpcJs,

@@ -3,7 +3,8 @@
  * same read (ListNotes, page_size 1) under concurrency, the same read one call
  * at a time, and the token endpoint. Rounds run every case in a rotated order,
  * so slow drift (thermal, other tenants) spreads over all cases alike, and
- * each case with auth runs right next to the same case with auth off.
+ * each case with auth runs right next to the same case with auth off, on the
+ * same process.
  */
 import type { BenchSystem } from "./bench-system.js";
 import { notesAudience } from "./bench-system.js";
@@ -32,6 +33,8 @@ export interface LoadCase {
   /** "throughput": many calls in flight; "latency": one at a time. */
   group: "throughput" | "latency";
   server: ServerProcess;
+  /** Runs before every measurement of the case: puts the server in the state the case needs (auth on or off). */
+  before?: () => Promise<void>;
   concurrency: number;
   plan(shape: LoadShape): LoadPlan;
 }
@@ -45,31 +48,36 @@ export interface CaseResult {
 export function loadCases(system: BenchSystem, settings: BenchSettings): LoadCase[] {
   const { token } = system;
   const c = settings.concurrency;
-  const noAuth = system.authDisabled ? "auth off" : "BENCH_DISABLE_AUTH=1 (not honoured: auth still on)";
-  const { notes, notesControl, notesNoAuth, notesLogged, rest, grpcJs, auth } = system;
-  const loaded = (id: CaseId, label: string, server: ServerProcess, plan: LoadCase["plan"], concurrency = c): LoadCase => ({
+  const noAuth = system.authSwitchable ? "auth off" : "auth off (not honoured: auth still on)";
+  const { notes, notesControl, notesLogged, rest, grpcJs, auth } = system;
+  // One notes process serves both the "auth" and the "auth off" cases: its auth is switched before each.
+  const authOn = { before: () => system.setNotesAuth(true) };
+  const authOff = { before: () => system.setNotesAuth(false) };
+  const loaded = (id: CaseId, label: string, server: ServerProcess, plan: LoadCase["plan"], concurrency = c, state = {}): LoadCase => ({
     id,
     label,
     group: "throughput",
     server,
     concurrency,
     plan,
+    ...state,
   });
-  const serial = (id: CaseId, label: string, server: ServerProcess, plan: LoadCase["plan"]): LoadCase => ({
+  const serial = (id: CaseId, label: string, server: ServerProcess, plan: LoadCase["plan"], state = {}): LoadCase => ({
     id,
     label,
     group: "latency",
     server,
     concurrency: 1,
     plan,
+    ...state,
   });
   return [
-    loaded("grpc-auth", "notes, gRPC, auth", notes, (s) => grpcListNotes(notes.url, token, 1, s)),
-    loaded("grpc-no-auth", `notes, gRPC, ${noAuth}`, notesNoAuth, (s) => grpcListNotes(notesNoAuth.url, token, 1, s)),
+    loaded("grpc-auth", "notes, gRPC, auth", notes, (s) => grpcListNotes(notes.url, token, 1, s), c, authOn),
+    loaded("grpc-no-auth", `notes, gRPC, ${noAuth}`, notes, (s) => grpcListNotes(notes.url, token, 1, s), c, authOff),
     loaded("grpc-auth-control", "notes, gRPC, auth (a second instance: control)", notesControl, (s) => grpcListNotes(notesControl.url, token, 1, s)),
     loaded("grpc-auth-logged", "notes, gRPC, auth, a log line per call", notesLogged, (s) => grpcListNotes(notesLogged.url, token, 1, s)),
-    loaded("connect-auth", "notes, Connect (HTTP/2), auth", notes, (s) => connectListNotes(notes.url, token, 1, s)),
-    loaded("connect-no-auth", `notes, Connect (HTTP/2), ${noAuth}`, notesNoAuth, (s) => connectListNotes(notesNoAuth.url, token, 1, s)),
+    loaded("connect-auth", "notes, Connect (HTTP/2), auth", notes, (s) => connectListNotes(notes.url, token, 1, s), c, authOn),
+    loaded("connect-no-auth", `notes, Connect (HTTP/2), ${noAuth}`, notes, (s) => connectListNotes(notes.url, token, 1, s), c, authOff),
     loaded("rest", `2a REST design: express + jose, HTTP/1.1 ×${c}`, rest, (s) => restListNotes(rest.url, token, 1, s)),
     loaded("grpc-js", "2b plain grpc-js, no auth", grpcJs, (s) => grpcListNotes(grpcJs.url, undefined, 1, s)),
     loaded(
@@ -79,8 +87,8 @@ export function loadCases(system: BenchSystem, settings: BenchSettings): LoadCas
       (s) => tokenRequest(auth.url, system.credentials, notesAudience, "note.read", s),
       settings.tokenConcurrency,
     ),
-    serial("grpc-auth-serial", "notes, gRPC, auth", notes, (s) => grpcListNotes(notes.url, token, 1, s)),
-    serial("grpc-no-auth-serial", `notes, gRPC, ${noAuth}`, notesNoAuth, (s) => grpcListNotes(notesNoAuth.url, token, 1, s)),
+    serial("grpc-auth-serial", "notes, gRPC, auth", notes, (s) => grpcListNotes(notes.url, token, 1, s), authOn),
+    serial("grpc-no-auth-serial", `notes, gRPC, ${noAuth}`, notes, (s) => grpcListNotes(notes.url, token, 1, s), authOff),
   ];
 }
 
@@ -88,6 +96,7 @@ export function loadCases(system: BenchSystem, settings: BenchSettings): LoadCas
 export async function warmUp(cases: readonly LoadCase[], settings: BenchSettings): Promise<void> {
   for (const loadCase of cases) {
     const shape = { concurrency: loadCase.concurrency, warmupMs: settings.serverWarmupMs, durationMs: 200 };
+    await loadCase.before?.();
     await runLoad(loadCase.plan(shape), loadCase.server.pid);
   }
 }
@@ -137,6 +146,7 @@ export async function measureRounds(
       for (const result of round % 2 === 0 ? unit : [...unit].reverse()) {
         const { concurrency, group } = result.case;
         const durationMs = group === "latency" ? settings.latencyMs : settings.throughputMs;
+        await result.case.before?.();
         const run = await runLoad(result.case.plan({ concurrency, warmupMs: settings.clientWarmupMs, durationMs }), result.case.server.pid);
         result.runs.push(run);
         onRun(result.case, run, round);

@@ -74,7 +74,7 @@ async function main(): Promise<void> {
   progress(`starting the servers (${settings.quick ? "quick run" : "full run"})`);
   const system = await startBenchSystem(settings.seededNotes);
   try {
-    if (!system.authDisabled) progress("warning: the notes service ignored BENCH_DISABLE_AUTH=1; the \"auth off\" rows still verify tokens");
+    if (!system.authSwitchable) progress("warning: the notes service ignored BENCH_DISABLE_AUTH=switch; the \"auth off\" rows still verify tokens");
     const cases = loadCases(system, settings);
     progress(`warm-up: ${cases.length} cases × ${settings.serverWarmupMs / 1000} s`);
     await warmUp(cases, settings);
@@ -82,6 +82,7 @@ async function main(): Promise<void> {
       const errors = run.errors ? `, ${run.errors} errors (${run.errorSamples.join("; ")})` : "";
       progress(`round ${round + 1}: ${loadCase.label}${loadCase.group === "latency" ? " (one at a time)" : ""}: ${num(run.callsPerSecond)}/s, p99 ${num(run.p99Ms)} ms, ${num(run.serverCpuMsPerCall, 3)} ms CPU/call${errors}`);
     });
+    await system.setNotesAuth(true); // the CLI below needs it
     const memory = await measureMemoryGrowth(system, settings, progress);
     progress(`CLI: ${settings.cliRuns} runs each`);
     const cli = await measureCli(system);
@@ -96,7 +97,7 @@ async function main(): Promise<void> {
       cpuModel: cpus()[0]?.model.trim() ?? "unknown",
       cpuCount: cpus().length,
       codeState: code,
-      authDisabled: system.authDisabled,
+      authDisabled: system.authSwitchable,
       cases: results,
       scaling,
       cli,

@@ -218,7 +218,7 @@ function reading(r: BenchResults, targets: Target[]): string {
   const lines: string[] = [];
   lines.push(`${met} of ${targets.length} targets are met${missed.length ? `; missed: ${missed.join("; ")}` : ""}.`);
   if (!r.authDisabled) {
-    lines.push("The services did not honour BENCH_DISABLE_AUTH=1 in this build, so the \"auth off\" rows still verify the token and the auth-cost targets cannot be judged.");
+    lines.push("The notes service did not honour BENCH_DISABLE_AUTH=switch in this build, so the \"auth off\" rows still verify the token and the auth-cost targets cannot be judged.");
   } else {
     const cpuPerCall = paired(r, "grpc-auth", "grpc-no-auth", (auth, off) => auth.serverCpuMsPerCall - off.serverCpuMsPerCall);
     lines.push(
@@ -226,7 +226,7 @@ function reading(r: BenchResults, targets: Target[]): string {
         `${num(cpu("grpc-auth"), 3)} ms with auth, ${num(cpu("grpc-no-auth"), 3)} without).`,
     );
     lines.push(
-      "Auth is judged round by round: each case with auth runs right before or after the same case with auth off (the order alternates), " +
+      "Auth is judged on one process whose auth the benchmark turns off and on (BENCH_DISABLE_AUTH=switch, SIGUSR2), round by round: each case with auth runs right before or after the same case with auth off (the order alternates), " +
         "and the throughput target takes the median over rounds of each pair's difference, which cancels drift between rounds; " +
         "the p99 targets compare the p99 of all the rounds' calls with auth against the same without.",
     );
@@ -235,7 +235,7 @@ function reading(r: BenchResults, targets: Target[]): string {
     lines.push(
       `The control, a second notes process with auth measured in the same rounds, differed from the first by ${signed(control.median * 100, 1)} % in calls/s ` +
         `(rounds ${signed(control.min * 100, 1)} to ${signed(control.max * 100, 1)} %) and by ${signed(p99Control.ms)} ms in p99: ` +
-        "that is what two identical servers differ by on this machine, so a difference between auth and auth off of that size is noise, not a cost of auth.",
+        "that is what two processes of the same server can differ by on this machine, which is why auth on and off are measured on one process.",
     );
     for (const [auth, off, how] of [["grpc-auth", "grpc-no-auth", "32 in flight"], ["grpc-auth-serial", "grpc-no-auth-serial", "one call at a time"]] as const) {
       const a = spread(caseOf(r, auth).runs.map((m) => m.p99Ms));

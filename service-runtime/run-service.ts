@@ -15,7 +15,7 @@ import { createAccessTokenVerifier } from "../interceptor/verify-access-token.js
 import { Health } from "../gen/grpc/health/v1/health_pb.js";
 import { ServerReflection as ServerReflectionV1 } from "../gen/grpc/reflection/v1/reflection_pb.js";
 import { ServerReflection as ServerReflectionV1alpha } from "../gen/grpc/reflection/v1alpha/reflection_pb.js";
-import { createBenchmarkPrincipalInterceptor, isAuthDisabledForBenchmark } from "./benchmark-without-auth.js";
+import { benchmarkAuthSetting, createBenchmarkPrincipalInterceptor, createSwitchedAuthInterceptor } from "./benchmark-without-auth.js";
 import { createCallLogInterceptor } from "./call-log-interceptor.js";
 import { createDescriptorIndex } from "./descriptor-index.js";
 import { createHealthReporter, healthServiceName } from "./health-service.js";
@@ -82,8 +82,11 @@ export async function runService(definition: ServiceDefinition): Promise<void> {
     },
   });
   const verify = createAccessTokenVerifier({ issuer: config.verifier.issuer, audience: config.verifier.audience, keys, cacheMaxEntries: config.tokenCacheSize });
-  const authDisabled = isAuthDisabledForBenchmark(process.env);
-  if (authDisabled) logger.error("AUTHENTICATION IS OFF (BENCH_DISABLE_AUTH=1): every call is accepted without a token; for benchmarks only");
+  // Health and reflection are public; everything else is deny-by-default.
+  const authInterceptor = createAuthInterceptor({ verify, audience: config.verifier.audience, publicServices: [healthServiceName, ...reflectionServiceNames] });
+  const benchmarkAuth = benchmarkAuthSetting(process.env);
+  if (benchmarkAuth === "off") logger.error("AUTHENTICATION IS OFF (BENCH_DISABLE_AUTH=1): every call is accepted without a token; for benchmarks only");
+  if (benchmarkAuth === "switch") logger.error("AUTHENTICATION CAN BE SWITCHED OFF (BENCH_DISABLE_AUTH=switch): SIGUSR2 turns it off and on; for benchmarks only");
   const shutdown = new AbortController();
   // Every call in flight listens on this signal; without this, Node warns
   // (MaxListenersExceededWarning) on stderr once more than 10 calls overlap.
@@ -98,10 +101,13 @@ export async function runService(definition: ServiceDefinition): Promise<void> {
     shutdownSignal: shutdown.signal,
     interceptors: [
       createCallLogInterceptor(logger),
-      // Health and reflection are public; everything else is deny-by-default.
-      authDisabled
+      benchmarkAuth === "off"
         ? createBenchmarkPrincipalInterceptor()
-        : createAuthInterceptor({ verify, audience: config.verifier.audience, publicServices: [healthServiceName, ...reflectionServiceNames] }),
+        : benchmarkAuth === "switch"
+          ? createSwitchedAuthInterceptor(authInterceptor, (on) =>
+              on ? logger.error("authentication is on again (SIGUSR2)") : logger.error("AUTHENTICATION IS OFF (SIGUSR2): every call is accepted without a token"),
+            )
+          : authInterceptor,
     ],
   }) as DualRequestHandler;
 
