@@ -1,6 +1,6 @@
 /**
  * How long and how hard each part of the benchmark runs: the full run
- * (`npm run bench`, about six minutes on two cores) or `--quick` (about one
+ * (`npm run bench`, about nine minutes on two cores) or `--quick` (about one
  * minute, one round: a smoke test of the benchmark itself, not figures to quote).
  */
 
@@ -30,6 +30,8 @@ export interface BenchSettings {
   memoryCalls: number;
   /** Watch streams opened and cancelled before that reading. */
   watchStreams: number;
+  /** Auth switched off and on between windows on one connection (bench/auth-windows.ts): windows with 32 in flight and one at a time. */
+  authWindows: { loaded: number; serial: number; windowMs: number; settleMs: number };
 }
 
 export function benchSettings(argv: readonly string[]): BenchSettings {
@@ -46,6 +48,7 @@ export function benchSettings(argv: readonly string[]): BenchSettings {
       cliRuns: 3,
       memoryCalls: 10_000,
       watchStreams: 100,
+      authWindows: { loaded: 8, serial: 8, windowMs: 500, settleMs: 150 },
     };
   }
   return {
@@ -58,5 +61,6 @@ export function benchSettings(argv: readonly string[]): BenchSettings {
     cliRuns: 15,
     memoryCalls: 100_000,
     watchStreams: 1000,
+    authWindows: { loaded: 80, serial: 40, windowMs: 1000, settleMs: 150 },
   };
 }

@@ -9,7 +9,7 @@
  */
 import http2 from "node:http2";
 import net from "node:net";
-import type { LoadPlan, LoadReport } from "./load-plan.js";
+import type { LoadPlan, LoadReport, LoadWindowReport, LoadWindowStarted } from "./load-plan.js";
 
 const plan = JSON.parse(process.argv[2] ?? "{}") as LoadPlan;
 const body = Buffer.from(plan.bodyBase64, "base64");
@@ -165,25 +165,35 @@ async function main(): Promise<void> {
   if (plan.warmupMs === 0) measuring = true;
   const idle = Promise.all(callers.map((caller) => new Promise<void>((resolve) => caller(resolve))));
   if (plan.warmupMs > 0) await new Promise((resolve) => setTimeout(resolve, plan.warmupMs));
-  measuring = true;
-  const cpuAtStart = process.cpuUsage();
-  const startedAt = performance.now();
-  process.stdout.write(JSON.stringify({ event: "measuring" }) + "\n");
-  if (plan.calls === undefined) setTimeout(() => (stopped = true), plan.durationMs);
-  await new Promise<void>((resolve) => {
-    const check = setInterval(() => {
-      if (stopped) clearInterval(check), resolve();
-    }, 5);
-  });
-  measuring = false;
-  const seconds = (performance.now() - startedAt) / 1000;
-  const cpu = process.cpuUsage(cpuAtStart);
+  if (plan.windows !== undefined) {
+    await measureWindows(plan.windows);
+  } else {
+    measuring = true;
+    const cpuAtStart = process.cpuUsage();
+    const startedAt = performance.now();
+    process.stdout.write(JSON.stringify({ event: "measuring" }) + "\n");
+    if (plan.calls === undefined) setTimeout(() => (stopped = true), plan.durationMs);
+    await new Promise<void>((resolve) => {
+      const check = setInterval(() => {
+        if (stopped) clearInterval(check), resolve();
+      }, 5);
+    });
+    measuring = false;
+    const report: LoadReport = { event: "done", ...summary(performance.now() - startedAt, process.cpuUsage(cpuAtStart)) };
+    await idle;
+    process.stdout.write(JSON.stringify(report) + "\n");
+  }
+  stopped = true;
   await idle;
   session?.close();
+  process.exit(0);
+}
 
+/** The figures of the calls recorded since the counters were last reset, over `elapsedMs`. */
+function summary(elapsedMs: number, cpu: NodeJS.CpuUsage): Omit<LoadReport, "event"> {
+  const seconds = elapsedMs / 1000;
   const sorted = latencies.slice(0, measured).sort();
-  const report: LoadReport = {
-    event: "done",
+  return {
     calls: measured,
     totalCalls: total,
     errors,
@@ -197,8 +207,29 @@ async function main(): Promise<void> {
     histogram: histogramOf(sorted),
     clientCpuShare: round((cpu.user + cpu.system) / 1e6 / seconds),
   };
-  process.stdout.write(JSON.stringify(report) + "\n");
-  process.exit(0);
+}
+
+/**
+ * Window mode: back-to-back measured windows on the same connection, each
+ * announced on stdout when it starts and reported when it ends, with
+ * `settleMs` unrecorded between them (the parent changes the server's state
+ * then, and calls already in flight finish).
+ */
+async function measureWindows(windows: NonNullable<LoadPlan["windows"]>): Promise<void> {
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  for (let index = 0; index < windows.count; index++) {
+    measured = 0;
+    errors = 0;
+    const cpuAtStart = process.cpuUsage();
+    const startedAt = performance.now();
+    measuring = true;
+    process.stdout.write(JSON.stringify({ event: "window-start", index } satisfies LoadWindowStarted) + "\n");
+    await sleep(windows.windowMs);
+    measuring = false;
+    const report: LoadWindowReport = { event: "window-end", index, ...summary(performance.now() - startedAt, process.cpuUsage(cpuAtStart)) };
+    process.stdout.write(JSON.stringify(report) + "\n");
+    await sleep(windows.settleMs);
+  }
 }
 
 main().catch((err: unknown) => fail(err instanceof Error ? err.message : String(err)));

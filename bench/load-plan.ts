@@ -31,6 +31,12 @@ export interface LoadPlan {
   durationMs: number;
   /** Stop after this many calls in the measured window instead of after `durationMs`. */
   calls?: number;
+  /**
+   * Instead of one measured window: `count` windows of `windowMs` on the same
+   * connection, `settleMs` apart, each reported as it ends (LoadWindowReport);
+   * `durationMs` and `calls` are then ignored.
+   */
+  windows?: { count: number; windowMs: number; settleMs: number };
 }
 
 /** The measured window, written as the last stdout line. */
@@ -61,4 +67,16 @@ export interface LoadReport {
 /** Written when the measured window starts, so the parent can read the server's CPU time then. */
 export interface LoadStarted {
   event: "measuring";
+}
+
+/** Window mode: written when window `index` starts recording. */
+export interface LoadWindowStarted {
+  event: "window-start";
+  index: number;
+}
+
+/** Window mode: the figures of window `index`, written when it ends. */
+export interface LoadWindowReport extends Omit<LoadReport, "event"> {
+  event: "window-end";
+  index: number;
 }

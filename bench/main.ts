@@ -10,6 +10,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from "no
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { measureAuthWindows } from "./auth-windows.js";
 import { benchSettings } from "./bench-settings.js";
 import { startBenchSystem, type BenchSystem } from "./bench-system.js";
 import { timeInterleaved } from "./cli-timing.js";
@@ -82,7 +83,13 @@ async function main(): Promise<void> {
       const errors = run.errors ? `, ${run.errors} errors (${run.errorSamples.join("; ")})` : "";
       progress(`round ${round + 1}: ${loadCase.label}${loadCase.group === "latency" ? " (one at a time)" : ""}: ${num(run.callsPerSecond)}/s, p99 ${num(run.p99Ms)} ms, ${num(run.serverCpuMsPerCall, 3)} ms CPU/call${errors}`);
     });
-    await system.setNotesAuth(true); // the CLI below needs it
+    const { authWindows: aw } = settings;
+    const windowShape = { windowMs: aw.windowMs, settleMs: aw.settleMs, warmupMs: settings.serverWarmupMs };
+    progress(`auth on and off: ${aw.loaded} windows of ${aw.windowMs} ms with ${settings.concurrency} in flight, then ${aw.serial} one call at a time`);
+    const authWindows = {
+      loaded: await measureAuthWindows(system, { concurrency: settings.concurrency, count: aw.loaded, ...windowShape }),
+      serial: await measureAuthWindows(system, { concurrency: 1, count: aw.serial, ...windowShape }),
+    };
     const memory = await measureMemoryGrowth(system, settings, progress);
     progress(`CLI: ${settings.cliRuns} runs each`);
     const cli = await measureCli(system);
@@ -102,6 +109,7 @@ async function main(): Promise<void> {
       scaling,
       cli,
       memory,
+      authWindows,
     };
     const previous = existsSync(resultsPath) ? readFileSync(resultsPath, "utf8") : "";
     const keptAt = previous.indexOf(keptMarker);
