@@ -6,6 +6,8 @@
  * so slow drift cancels, and each window is compared with its neighbour of
  * the other state. Separate runs, and above all separate processes, differ
  * by more than auth costs; this is the measurement the auth targets use.
+ * Run with `switchAuth: false` it is an A/A control: the same windows with
+ * auth on throughout, showing what the windows differ by on their own.
  */
 import { spawn } from "node:child_process";
 import type { BenchSystem } from "./bench-system.js";
@@ -32,8 +34,10 @@ export const authOnInWindow = (index: number) => index % 4 === 0 || index % 4 ==
 
 export async function measureAuthWindows(
   system: BenchSystem,
-  options: { concurrency: number; count: number; windowMs: number; settleMs: number; warmupMs: number },
+  options: { concurrency: number; count: number; windowMs: number; settleMs: number; warmupMs: number; switchAuth?: boolean },
 ): Promise<AuthWindowsResult> {
+  // switchAuth false: an A/A control, the same windows and labels with auth left on throughout.
+  const switchAuth = options.switchAuth ?? true;
   const pid = system.notes.pid;
   await system.setNotesAuth(true);
   const plan: LoadPlan = {
@@ -61,7 +65,7 @@ export async function measureAuthWindows(
         const cpuMs = cpuTimeMs(pid) - cpuAtStart;
         windows.push({ ...report, authOn: authOnInWindow(report.index), serverCpuMsPerCall: report.calls === 0 ? Number.NaN : cpuMs / report.calls });
         const next = authOnInWindow(report.index + 1);
-        if (report.index + 1 < options.count && next !== authOnInWindow(report.index)) {
+        if (switchAuth && report.index + 1 < options.count && next !== authOnInWindow(report.index)) {
           switching = switching.then(() => system.setNotesAuth(next)).catch((err: unknown) => {
             failure = err;
             child.kill("SIGKILL");

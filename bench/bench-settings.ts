@@ -1,6 +1,6 @@
 /**
  * How long and how hard each part of the benchmark runs: the full run
- * (`npm run bench`, about nine minutes on two cores) or `--quick` (about one
+ * (`npm run bench`, about eleven minutes on two cores) or `--quick` (about one
  * minute, one round: a smoke test of the benchmark itself, not figures to quote).
  */
 

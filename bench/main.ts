@@ -85,10 +85,11 @@ async function main(): Promise<void> {
     });
     const { authWindows: aw } = settings;
     const windowShape = { windowMs: aw.windowMs, settleMs: aw.settleMs, warmupMs: settings.serverWarmupMs };
-    progress(`auth on and off: ${aw.loaded} windows of ${aw.windowMs} ms with ${settings.concurrency} in flight, then ${aw.serial} one call at a time`);
+    progress(`auth on and off: ${aw.loaded} windows of ${aw.windowMs} ms with ${settings.concurrency} in flight, ${aw.serial} one call at a time, then ${aw.loaded} with auth left on (A/A control)`);
     const authWindows = {
       loaded: await measureAuthWindows(system, { concurrency: settings.concurrency, count: aw.loaded, ...windowShape }),
       serial: await measureAuthWindows(system, { concurrency: 1, count: aw.serial, ...windowShape }),
+      control: await measureAuthWindows(system, { concurrency: settings.concurrency, count: aw.loaded, ...windowShape, switchAuth: false }),
     };
     const memory = await measureMemoryGrowth(system, settings, progress);
     progress(`CLI: ${settings.cliRuns} runs each`);

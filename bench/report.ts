@@ -25,8 +25,8 @@ export interface BenchResults {
   scaling: ScalingResult[];
   cli: { cli: Spread; node: Spread };
   memory: MemoryResult;
-  /** Auth switched on and off between windows on one connection: with 32 calls in flight and one at a time. */
-  authWindows: { loaded: AuthWindowsResult; serial: AuthWindowsResult };
+  /** Auth switched on and off between windows on one connection: with 32 calls in flight, one at a time, and the A/A control (never switched). */
+  authWindows: { loaded: AuthWindowsResult; serial: AuthWindowsResult; control: AuthWindowsResult };
 }
 
 interface Target {
@@ -94,6 +94,7 @@ function evaluateTargets(r: BenchResults): Target[] {
   const ifAuthOff = (met: boolean) => (r.authDisabled ? met : undefined);
   const loaded = summarizeAuthWindows(r.authWindows.loaded);
   const serial = summarizeAuthWindows(r.authWindows.serial);
+  const aa = summarizeAuthWindows(r.authWindows.control);
   // Two processes of the same server with auth, from the rounds: how much separate processes differ.
   const controlCost = paired(r, "grpc-auth", "grpc-auth-control", throughputCost);
   const p99Text = (w: AuthWindowsSummary) => `${signed(w.p99AddedMs)} ms (p99 of all calls ${num(w.on.p99Ms)} vs ${num(w.off.p99Ms)} ms, ${w.windowsPerState} windows each)`;
@@ -106,10 +107,10 @@ function evaluateTargets(r: BenchResults): Target[] {
       name: "auth costs ≤ 5 % of gRPC throughput",
       measured:
         `${signedSpread(loaded.throughputCost, 100, 1, "%", `${loaded.windowsPerState} pairs of windows`)}; server CPU per call ${signed(loaded.cpuCost.median * 100, 1)} %` +
-        ` (two separate processes with auth differ by ${signed(controlCost.median * 100, 1)} %)`,
+        ` (A/A control: ${signed(aa.throughputCost.median * 100, 1)} %, CPU ${signed(aa.cpuCost.median * 100, 1)} %; two separate processes with auth differ by ${signed(controlCost.median * 100, 1)} %)`,
       met: ifAuthOff(loaded.throughputCost.median <= 0.05),
     },
-    { name: "auth adds ≤ 0.3 ms to gRPC p99, 32 in flight", measured: p99Text(loaded), met: ifAuthOff(loaded.p99AddedMs <= 0.3) },
+    { name: "auth adds ≤ 0.3 ms to gRPC p99, 32 in flight", measured: `${p99Text(loaded)}; A/A control ${signed(aa.p99AddedMs)} ms`, met: ifAuthOff(loaded.p99AddedMs <= 0.3) },
     { name: "auth adds ≤ 0.3 ms to gRPC p99, one call at a time", measured: p99Text(serial), met: ifAuthOff(serial.p99AddedMs <= 0.3) },
     { name: "authenticated gRPC calls/s ≥ REST design (2a)", measured: `${(rate("grpc-auth") / rate("rest")).toFixed(2)}×`, met: rate("grpc-auth") >= rate("rest") },
     { name: "authenticated gRPC server CPU per call < REST design", measured: `${num(cpu("grpc-auth"), 3)} vs ${num(cpu("rest"), 3)} ms`, met: cpu("grpc-auth") < cpu("rest") },
@@ -205,9 +206,14 @@ function memoryTable(r: BenchResults): string {
 
 function authWindowsTable(r: BenchResults): string {
   const rows: string[][] = [];
-  for (const [how, result] of [["32 in flight", r.authWindows.loaded], ["one at a time", r.authWindows.serial]] as const) {
+  const runs = [
+    ["32 in flight", r.authWindows.loaded, "auth", "auth off"],
+    ["one at a time", r.authWindows.serial, "auth", "auth off"],
+    ["32 in flight, A/A control", r.authWindows.control, "auth (\"on\" windows)", "auth (\"off\" windows, not switched)"],
+  ] as const;
+  for (const [how, result, onLabel, offLabel] of runs) {
     const w = summarizeAuthWindows(result);
-    for (const [state, figures] of [["auth", w.on], ["auth off", w.off]] as const) {
+    for (const [state, figures] of [[onLabel, w.on], [offLabel, w.off]] as const) {
       rows.push([`notes, gRPC, ${how}, ${state}`, String(w.windowsPerState), withRange(figures.callsPerSecond, 0), num(figures.p99Ms), withRange(figures.cpuMsPerCall, 3)]);
     }
   }
@@ -235,6 +241,11 @@ function reading(r: BenchResults, targets: Target[]): string {
       `The auth targets are judged on one notes process and one connection, with auth switched off and on between windows of ${r.authWindows.loaded.windowMs / 1000} s ` +
         "(BENCH_DISABLE_AUTH=switch, SIGUSR2; on, off, off, on, … so drift cancels), each window compared with its neighbour: " +
         `with auth, server CPU per call was ${num(w.on.cpuMsPerCall.median, 3)} ms against ${num(w.off.cpuMsPerCall.median, 3)} ms without (median of windows).`,
+    );
+    const aa = summarizeAuthWindows(r.authWindows.control);
+    lines.push(
+      `The A/A control, the same windows with auth never switched, showed ${signed(aa.throughputCost.median * 100, 1)} % in calls/s, ${signed(aa.cpuCost.median * 100, 1)} % in CPU per call ` +
+        `and ${signed(aa.p99AddedMs)} ms in p99 between its "on" and "off" windows: differences of that size between auth and auth off are the windows' own noise.`,
     );
     const control = paired(r, "grpc-auth", "grpc-auth-control", throughputCost);
     const p99Control = p99Added(r, "grpc-auth", "grpc-auth-control");
@@ -302,7 +313,7 @@ export function renderReport(r: BenchResults, kept: string): string {
     "",
     "## Auth on and off: one process, one connection",
     "",
-    `The same notes process and load-generator connection throughout; the benchmark turns auth off and on between windows of ${r.authWindows.loaded.windowMs / 1000} s (${r.authWindows.loaded.windows.length} windows with 32 calls in flight, ${r.authWindows.serial.windows.length} one call at a time; the order on, off, off, on, … cancels drift, and no call is recorded for ${r.settings.authWindows.settleMs} ms after each switch). The auth targets below are read from these windows.`,
+    `The same notes process and load-generator connection throughout; the benchmark turns auth off and on between windows of ${r.authWindows.loaded.windowMs / 1000} s (${r.authWindows.loaded.windows.length} windows with 32 calls in flight, ${r.authWindows.serial.windows.length} one call at a time; the order on, off, off, on, … cancels drift, and no call is recorded for ${r.settings.authWindows.settleMs} ms after each switch). The auth targets below are read from these windows. The A/A control runs the same windows without ever switching: what it shows between its "on" and "off" windows is what the windows differ by on their own.`,
     "",
     authWindowsTable(r),
     "",
