@@ -9,12 +9,11 @@
  * Run with `switchAuth: false` it is an A/A control: the same windows with
  * auth on throughout, showing what the windows differ by on their own.
  */
-import { spawn } from "node:child_process";
 import type { BenchSystem } from "./bench-system.js";
 import type { LoadPlan, LoadWindowReport } from "./load-plan.js";
 import { cpuTimeMs } from "./proc-stats.js";
 import { grpcListNotes } from "./requests.js";
-import { distPath } from "./server-process.js";
+import { runLoadGenerator } from "./run-load.js";
 import { pooledPercentile, spread, type Spread } from "./stats.js";
 
 export interface AuthWindow extends LoadWindowReport {
@@ -44,40 +43,26 @@ export async function measureAuthWindows(
     ...grpcListNotes(system.notes.url, system.token, 1, { concurrency: options.concurrency, warmupMs: options.warmupMs, durationMs: 0 }),
     windows: { count: options.count, windowMs: options.windowMs, settleMs: options.settleMs },
   };
-  const child = spawn(process.execPath, [distPath("bench/load-generator.js"), JSON.stringify(plan)], { stdio: ["ignore", "pipe", "pipe"] });
   const windows: AuthWindow[] = [];
   let failure: unknown;
-  let stderr = "";
-  let stdout = "";
   let cpuAtStart = 0;
   // Switching is asynchronous (a signal); the generator's settle gap gives it time. Calls are serialised here.
   let switching = Promise.resolve();
-  child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-  child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
-    stdout += chunk;
-    let newline;
-    while ((newline = stdout.indexOf("\n")) >= 0) {
-      const line = JSON.parse(stdout.slice(0, newline)) as { event: string };
-      stdout = stdout.slice(newline + 1);
-      if (line.event === "window-start") cpuAtStart = cpuTimeMs(pid);
-      if (line.event === "window-end") {
-        const report = line as LoadWindowReport;
-        const cpuMs = cpuTimeMs(pid) - cpuAtStart;
-        windows.push({ ...report, authOn: authOnInWindow(report.index), serverCpuMsPerCall: report.calls === 0 ? Number.NaN : cpuMs / report.calls });
-        const next = authOnInWindow(report.index + 1);
-        if (switchAuth && report.index + 1 < options.count && next !== authOnInWindow(report.index)) {
-          switching = switching.then(() => system.setNotesAuth(next)).catch((err: unknown) => {
-            failure = err;
-            child.kill("SIGKILL");
-          });
-        }
-      }
+  const limitMs = options.warmupMs + options.count * (options.windowMs + options.settleMs) + 30_000;
+  const { code, stderr } = await runLoadGenerator(plan, limitMs, (line, kill) => {
+    if (line.event === "window-start") cpuAtStart = cpuTimeMs(pid);
+    if (line.event !== "window-end") return;
+    const report = line as LoadWindowReport;
+    const cpuMs = cpuTimeMs(pid) - cpuAtStart;
+    windows.push({ ...report, authOn: authOnInWindow(report.index), serverCpuMsPerCall: report.calls === 0 ? Number.NaN : cpuMs / report.calls });
+    const next = authOnInWindow(report.index + 1);
+    if (switchAuth && report.index + 1 < options.count && next !== authOnInWindow(report.index)) {
+      switching = switching.then(() => system.setNotesAuth(next)).catch((err: unknown) => {
+        failure = err;
+        kill();
+      });
     }
   });
-  const limitMs = options.warmupMs + options.count * (options.windowMs + options.settleMs) + 30_000;
-  const timer = setTimeout(() => child.kill("SIGKILL"), limitMs);
-  const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
-  clearTimeout(timer);
   await switching;
   await system.setNotesAuth(true);
   if (failure !== undefined) throw failure;

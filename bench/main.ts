@@ -105,7 +105,7 @@ async function main(): Promise<void> {
       cpuModel: cpus()[0]?.model.trim() ?? "unknown",
       cpuCount: cpus().length,
       codeState: code,
-      authDisabled: system.authSwitchable,
+      authSwitchable: system.authSwitchable,
       cases: results,
       scaling,
       cli,

@@ -20,16 +20,20 @@ export interface Measurement extends LoadReport {
   otherCpuShare: number;
 }
 
-/** Runs `plan` and measures the server process `serverPid`; rejects if the generator fails or hangs. */
-export async function runLoad(plan: LoadPlan, serverPid: number): Promise<Measurement> {
+/**
+ * Runs `node dist/bench/load-generator.js <plan>`, handing every JSON line it
+ * writes to `onLine` as it arrives (`kill` stops the generator); resolves with
+ * the exit code and stderr once it exits, killing it after `limitMs`.
+ */
+export async function runLoadGenerator(
+  plan: LoadPlan,
+  limitMs: number,
+  onLine: (line: { event: string }, kill: () => void) => void,
+): Promise<{ code: number | null; stderr: string }> {
   const child = spawn(process.execPath, [distPath("bench/load-generator.js"), JSON.stringify(plan)], { stdio: ["ignore", "pipe", "pipe"] });
+  const kill = () => child.kill("SIGKILL");
   let stdout = "";
   let stderr = "";
-  let cpuAtStart: number | undefined;
-  let cpuAtEnd: number | undefined;
-  let machineAtStart = 0;
-  let machineAtEnd = 0;
-  let report: LoadReport | undefined;
   child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
   child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
     stdout += chunk;
@@ -37,21 +41,34 @@ export async function runLoad(plan: LoadPlan, serverPid: number): Promise<Measur
     while ((newline = stdout.indexOf("\n")) >= 0) {
       const line = JSON.parse(stdout.slice(0, newline)) as { event: string };
       stdout = stdout.slice(newline + 1);
-      if (line.event === "measuring") {
-        cpuAtStart = cpuTimeMs(serverPid);
-        machineAtStart = machineBusyMs();
-      }
-      if (line.event === "done") {
-        cpuAtEnd = cpuTimeMs(serverPid);
-        machineAtEnd = machineBusyMs();
-        report = line as LoadReport;
-      }
+      onLine(line, kill);
     }
   });
-  const limitMs = plan.warmupMs + (plan.calls === undefined ? plan.durationMs : 300_000) + 30_000;
-  const timer = setTimeout(() => child.kill("SIGKILL"), limitMs);
+  const timer = setTimeout(kill, limitMs);
   const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
   clearTimeout(timer);
+  return { code, stderr };
+}
+
+/** Runs `plan` and measures the server process `serverPid`; rejects if the generator fails or hangs. */
+export async function runLoad(plan: LoadPlan, serverPid: number): Promise<Measurement> {
+  let cpuAtStart: number | undefined;
+  let cpuAtEnd: number | undefined;
+  let machineAtStart = 0;
+  let machineAtEnd = 0;
+  let report: LoadReport | undefined;
+  const limitMs = plan.warmupMs + (plan.calls === undefined ? plan.durationMs : 300_000) + 30_000;
+  const { code, stderr } = await runLoadGenerator(plan, limitMs, (line) => {
+    if (line.event === "measuring") {
+      cpuAtStart = cpuTimeMs(serverPid);
+      machineAtStart = machineBusyMs();
+    }
+    if (line.event === "done") {
+      cpuAtEnd = cpuTimeMs(serverPid);
+      machineAtEnd = machineBusyMs();
+      report = line as LoadReport;
+    }
+  });
   if (code !== 0 || report === undefined || cpuAtStart === undefined || cpuAtEnd === undefined) {
     throw new Error(`the load generator failed (exit ${code}) against ${plan.url}${plan.path}: ${stderr.trim()}`);
   }
