@@ -37,6 +37,8 @@ export function buildCli(out: Output): Command {
     .addOption(new Option("--calendar-url <url>", "calendar service (default http://localhost:3011)").env("CALENDAR_URL"))
     .addOption(new Option("--notes-url <url>", "notes service (default http://localhost:3012)").env("NOTES_URL"))
     .addOption(new Option("--ca-file <path>", "PEM file of the CA that signed the servers' TLS certificates (default URLs become https://)").env("ASSISTANT_CA_FILE"))
+    // Read with its variable in resolveSettings (commander would take any value of the variable, even 0, as true).
+    .addOption(new Option("--allow-insecure-http", "allow http:// URLs to hosts other than this machine: the client secret and tokens then cross the network unencrypted (env: ASSISTANT_ALLOW_INSECURE_HTTP=1)"))
     .addOption(new Option("--protocol <protocol>", "grpc, connect or grpc-web").default("grpc").env("ASSISTANT_PROTOCOL"))
     .addOption(new Option("--output <format>", "text, or json: one machine-readable document on stdout").default("text").env("ASSISTANT_OUTPUT"))
     .addOption(new Option("--verbose", "show the cause of errors").env("ASSISTANT_VERBOSE"))

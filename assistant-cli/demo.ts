@@ -1,7 +1,9 @@
 /**
  * `npm run demo`: the story of the system, step by step, against running
- * services (AUTH_URL, CALENDAR_URL, NOTES_URL as for the CLI). It exits 1 if a
- * protection that should refuse a call lets it through.
+ * services (AUTH_URL, CALENDAR_URL, NOTES_URL as for the CLI, and the same
+ * plain-HTTP rule: ASSISTANT_ALLOW_INSECURE_HTTP=1 to reach other hosts without
+ * TLS). It exits 1 if a protection that should refuse a call lets it through, 2
+ * on a bad setting.
  */
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, createClient, type Interceptor } from "@connectrpc/connect";
@@ -11,10 +13,16 @@ import { NoteService } from "../gen/m2m/notes/v1/notes_pb.js";
 import { CliError } from "../common/cli-error.js";
 import { loadClientCredentials } from "./client-credentials.js";
 import { createTransport } from "./service-clients.js";
-import { resolveSettings } from "./settings.js";
+import { resolveSettings, type AssistantSettings } from "./settings.js";
 import { requestAccessToken } from "./token-endpoint-client.js";
 
-const settings = resolveSettings({});
+let settings: AssistantSettings;
+try {
+  settings = resolveSettings({});
+} catch (err) {
+  process.stderr.write(`demo: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(err instanceof CliError ? err.exitCode : 1);
+}
 const say = (text: string) => process.stdout.write(`${text}\n`);
 const step = (n: number, text: string) => say(`\n${n}. ${text}`);
 const withToken = (token: string): Interceptor => (next) => (req) => {

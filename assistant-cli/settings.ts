@@ -1,9 +1,12 @@
 /**
  * The assistant's settings: global options first, then the environment, then
  * defaults. Validated once; a bad value is a usage error naming the option.
+ * Plain HTTP only to this machine unless allowed (--allow-insecure-http): the
+ * client secret goes to the auth provider and bearer tokens to the services.
  */
 import { homedir } from "node:os";
 import { join } from "node:path";
+import { checkCleartextUrl, readAllowInsecureHttp, type CleartextPolicy } from "../common/cleartext-policy.js";
 import { checkUrl, ConfigError } from "../common/env.js";
 import { readCaFile } from "../common/tls.js";
 import { CliError } from "../common/cli-error.js";
@@ -40,10 +43,19 @@ export interface GlobalOptions {
   output?: string;
   verbose?: boolean;
   caFile?: string;
+  allowInsecureHttp?: boolean;
 }
+
+/** ASSISTANT_ALLOW_INSECURE_HTTP=1, like --allow-insecure-http: plain HTTP to hosts other than this machine. */
+export const allowInsecureHttpVariable = "ASSISTANT_ALLOW_INSECURE_HTTP";
 
 type Env = Readonly<Record<string, string | undefined>>;
 
+/**
+ * Resolves and checks the settings.
+ * @throws CliError "usage" (exit code 2) naming the option: a bad value, or an http:// URL to a host that is not
+ * loopback without --allow-insecure-http / ASSISTANT_ALLOW_INSECURE_HTTP=1.
+ */
 export function resolveSettings(options: GlobalOptions, env: Env = process.env): AssistantSettings {
   const protocol = options.protocol ?? "grpc";
   if (protocol !== "grpc" && protocol !== "connect" && protocol !== "grpc-web") {
@@ -55,10 +67,14 @@ export function resolveSettings(options: GlobalOptions, env: Env = process.env):
   const caFile = options.caFile || env["ASSISTANT_CA_FILE"] || undefined;
   // Giving a CA says the servers run TLS: the default URLs follow.
   const scheme = caFile === undefined ? "http" : "https";
+  const allowed = options.allowInsecureHttp === true || usage(() => readAllowInsecureHttp(env, allowInsecureHttpVariable));
+  const policy = (risk: string): CleartextPolicy => ({ allowed, allowWith: `pass --allow-insecure-http (or set ${allowInsecureHttpVariable}=1)`, risk });
+  const secret = policy("the client secret would cross the network unencrypted, in HTTP Basic authentication (RFC 6749 §2.3.1)");
+  const tokens = policy("bearer tokens would cross the network unencrypted (RFC 6750 §5.3)");
   return {
-    authUrl: url("--auth-url", options.authUrl ?? env["AUTH_URL"] ?? `${scheme}://localhost:3001`),
-    calendarUrl: url("--calendar-url", options.calendarUrl ?? env["CALENDAR_URL"] ?? `${scheme}://localhost:3011`),
-    notesUrl: url("--notes-url", options.notesUrl ?? env["NOTES_URL"] ?? `${scheme}://localhost:3012`),
+    authUrl: url("--auth-url", options.authUrl ?? env["AUTH_URL"] ?? `${scheme}://localhost:3001`, secret),
+    calendarUrl: url("--calendar-url", options.calendarUrl ?? env["CALENDAR_URL"] ?? `${scheme}://localhost:3011`, tokens),
+    notesUrl: url("--notes-url", options.notesUrl ?? env["NOTES_URL"] ?? `${scheme}://localhost:3012`, tokens),
     calendarAudience: env["CALENDAR_AUDIENCE"] || "calendar-service",
     notesAudience: env["NOTES_AUDIENCE"] || "note-service",
     protocol,
@@ -70,8 +86,8 @@ export function resolveSettings(options: GlobalOptions, env: Env = process.env):
   };
 }
 
-function url(option: string, value: string): string {
-  return usage(() => checkUrl(option, value));
+function url(option: string, value: string, policy: CleartextPolicy): string {
+  return usage(() => checkCleartextUrl(option, checkUrl(option, value), policy));
 }
 
 // A bad setting is a usage error that names the option.

@@ -1,7 +1,12 @@
-/** Unit tests of the client store over an in-memory SQLite database. */
+/**
+ * Unit tests of the client store over an in-memory SQLite database, including
+ * a trace of the steps authenticate() takes, which must be the same for an
+ * unknown client id as for a wrong secret (issue 11, item 7).
+ */
 import assert from "node:assert/strict";
-import { randomBytes } from "node:crypto";
-import { beforeEach, describe, it } from "node:test";
+import crypto, { randomBytes } from "node:crypto";
+import { syncBuiltinESMExports } from "node:module";
+import { afterEach, beforeEach, describe, it, mock } from "node:test";
 import Database from "better-sqlite3";
 import { createClientStore, generateClientSecret, type ClientStore, type NewClient } from "./client-store.js";
 
@@ -98,5 +103,77 @@ describe("client store", () => {
   it("makes 32-byte base64url secrets", () => {
     assert.match(generateClientSecret(), /^[A-Za-z0-9_-]{43}$/);
     assert.notEqual(generateClientSecret(), generateClientSecret());
+  });
+});
+
+// The database with every statement call traced: its SQL, how many arguments and the shape of what it returned.
+function tracingDatabase(db: Database.Database, trace: string[]): Database.Database {
+  const shape = (value: unknown): string => {
+    if (typeof value !== "object" || value === null) return String(value);
+    const fields = Object.entries(value).map(([k, v]) => `${k}:${typeof v}${typeof v === "string" ? `(${v.length})` : ""}`);
+    return `{${fields.sort().join(" ")}}`;
+  };
+  const traced = (sql: string, statement: object) =>
+    new Proxy(statement, {
+      get(target, name) {
+        const value: unknown = Reflect.get(target, name, target);
+        if (typeof value !== "function" || !["get", "all", "run"].includes(String(name))) return value;
+        return (...args: unknown[]) => {
+          const result: unknown = Reflect.apply(value, target, args);
+          trace.push(`sql ${String(name)} ${sql.replace(/\s+/g, " ")} (${args.length} args) → ${shape(result)}`);
+          return result;
+        };
+      },
+    });
+  return new Proxy(db, {
+    get(target, name) {
+      const value: unknown = Reflect.get(target, name, target);
+      if (name === "prepare") return (sql: string) => traced(sql, target.prepare(sql));
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+}
+
+describe("client store: authenticate takes the same steps for every failure", () => {
+  afterEach(() => {
+    mock.restoreAll();
+    syncBuiltinESMExports();
+  });
+
+  it("traces the same lookup, HMAC, hash decoding and comparison for an unknown id, a wrong secret and a disabled client", () => {
+    const trace: string[] = [];
+    const store = createClientStore(tracingDatabase(new Database(":memory:"), trace), randomBytes(32));
+    store.register(client);
+    store.register({ ...client, clientId: "off" });
+    store.setDisabled("off", true);
+    const { createHmac, timingSafeEqual } = crypto;
+    const bufferFrom = Buffer.from.bind(Buffer) as (...args: unknown[]) => Buffer;
+    mock.method(crypto, "createHmac", (...args: Parameters<typeof createHmac>) => {
+      trace.push(`hmac ${String(args[0])} key(${(args[1] as Buffer).length})`);
+      return createHmac(...args);
+    });
+    mock.method(crypto, "timingSafeEqual", (a: Buffer, b: Buffer) => {
+      trace.push(`compare ${a.length} ${b.length}`);
+      return timingSafeEqual(a, b);
+    });
+    mock.method(Buffer, "from", (...args: unknown[]) => {
+      if (args[1] === "hex") trace.push(`decode hex(${String(args[0]).length})`);
+      return bufferFrom(...args);
+    });
+    syncBuiltinESMExports(); // let the store's named imports see the spies
+
+    const traceOf = (clientId: string, presented: string): string[] => {
+      trace.length = 0;
+      assert.equal(store.authenticate(clientId, presented), undefined, clientId);
+      return [...trace];
+    };
+    const unknown = traceOf("nobody", generateClientSecret());
+    const wrongSecret = traceOf("cron", generateClientSecret());
+    const disabled = traceOf("off", secret);
+    assert.deepEqual(unknown, wrongSecret, "an unknown id takes the steps of a wrong secret");
+    assert.deepEqual(disabled, wrongSecret, "a disabled client takes the steps of a wrong secret");
+    const steps = wrongSecret.map((step) => step.split(" ")[0]);
+    assert.deepEqual(steps, ["hmac", "sql", "decode", "compare"]);
+    assert.ok(wrongSecret.includes("compare 32 32"), wrongSecret.join("\n"));
   });
 });

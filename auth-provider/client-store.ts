@@ -1,7 +1,9 @@
 /**
  * The registered OAuth clients, in the `clients` table of the auth database.
  * A client's secret is kept only as an HMAC-SHA-256 hash under the issuer's
- * secret hash key; the plain secret is never stored.
+ * secret hash key; the plain secret is never stored. Authenticating an
+ * unknown client id does the work of a wrong secret for a known one: the same
+ * query returns a stand-in row, whose hash is decoded and compared the same way.
  */
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import type { AuthDatabase } from "./auth-database.js";
@@ -74,6 +76,13 @@ interface ClientRow {
   updated_at: string;
 }
 
+interface CredentialsRow {
+  /** 1 for a registered client, 0 for the stand-in row of an unknown client id. */
+  known: number;
+  secret_hash: string;
+  disabled: number;
+}
+
 const schema = `
 CREATE TABLE IF NOT EXISTS clients (
   client_id         TEXT PRIMARY KEY NOT NULL,
@@ -95,12 +104,20 @@ export function createClientStore(db: AuthDatabase, hashKey: Buffer): ClientStor
   if (hashKey.length < 32) throw new TypeError("hashKey must be at least 32 bytes");
   db.exec(schema);
   const hash = (secret: string) => createHmac("sha256", hashKey).update(secret, "utf8").digest();
-  const unknownClientHash = randomBytes(32);
+  // The stand-in hash of unknown client ids (hex, as stored): random, so no secret matches it.
+  const unknownClientHashHex = randomBytes(32).toString("hex");
+  const damagedHashStandIn = randomBytes(32);
   const insert = db.prepare(
     `INSERT INTO clients (client_id, secret_hash, scopes, audiences, grant_types, token_ttl_seconds, disabled,
        created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?)`,
   );
   const select = db.prepare<[string], ClientRow>("SELECT * FROM clients WHERE client_id = ?");
+  // Exactly one row of the same shape whether or not the client exists (client_id is the primary key).
+  const selectCredentials = db.prepare<[{ clientId: string; standIn: string }], CredentialsRow>(
+    `SELECT c.client_id IS NOT NULL AS known, coalesce(c.secret_hash, @standIn) AS secret_hash,
+            coalesce(c.disabled, 0) AS disabled
+       FROM (SELECT @clientId AS client_id) AS wanted LEFT JOIN clients AS c ON c.client_id = wanted.client_id`,
+  );
   const updateSecret = db.prepare("UPDATE clients SET secret_hash = ?, updated_at = ? WHERE client_id = ?");
   const updateDisabled = db.prepare("UPDATE clients SET disabled = ?, updated_at = ? WHERE client_id = ?");
   const selectScopes = db.prepare<[], { scopes: string }>("SELECT scopes FROM clients WHERE disabled = 0");
@@ -135,12 +152,15 @@ export function createClientStore(db: AuthDatabase, hashKey: Buffer): ClientStor
       return row === undefined ? undefined : toRecord(row);
     },
     authenticate(clientId, secret) {
+      // Every failure runs these same steps on same-sized data; only success does more (reading the whole record).
       const presented = hash(secret);
-      const row = select.get(clientId);
-      const storedHash = row === undefined ? undefined : Buffer.from(row.secret_hash, "hex");
-      const usable = storedHash !== undefined && storedHash.length === presented.length;
-      const equal = timingSafeEqual(presented, usable ? storedHash : unknownClientHash);
-      return equal && usable && row !== undefined && row.disabled === 0 ? toRecord(row) : undefined;
+      const row = selectCredentials.get({ clientId, standIn: unknownClientHashHex })!;
+      const storedHash = Buffer.from(row.secret_hash, "hex");
+      const usable = storedHash.length === presented.length; // a damaged stored hash matches nothing
+      const equal = timingSafeEqual(presented, usable ? storedHash : damagedHashStandIn);
+      if (!(equal && usable && row.known === 1 && row.disabled === 0)) return undefined;
+      const client = select.get(clientId);
+      return client === undefined ? undefined : toRecord(client);
     },
     setSecret(clientId, secret) {
       checkSecret(secret);

@@ -15,7 +15,7 @@ describe("loadAuthProviderConfig", () => {
       issuer: undefined,
       tokenTtlSeconds: 3600,
       supertokens: undefined,
-      failedAuthLimits: { perClient: 5, perAddress: 20, windowSeconds: 60 },
+      failedAuthLimits: { perClientAddress: 5, perAddress: 20, perClient: 100, windowSeconds: 60 },
       keyRotation: { activationDelaySeconds: 15, retireMarginSeconds: 60 },
     });
     assert.equal(resolveIssuer(config, 3001), "http://localhost:3001/auth");
@@ -30,6 +30,7 @@ describe("loadAuthProviderConfig", () => {
       AUTH_TOKEN_TTL_SECONDS: "60",
       SUPERTOKENS_CONNECTION_URI: "http://127.0.0.1:3567/",
       SUPERTOKENS_API_KEY: "core-key",
+      AUTH_FAILED_AUTH_LIMIT_PER_CLIENT_ADDRESS: "3",
       AUTH_FAILED_AUTH_LIMIT_PER_CLIENT: "0",
       AUTH_FAILED_AUTH_LIMIT_PER_ADDRESS: "100",
       AUTH_FAILED_AUTH_WINDOW_SECONDS: "5",
@@ -43,7 +44,7 @@ describe("loadAuthProviderConfig", () => {
       issuer: "https://auth.example/auth",
       tokenTtlSeconds: 60,
       supertokens: { connectionUri: "http://127.0.0.1:3567", apiKey: "core-key" },
-      failedAuthLimits: { perClient: 0, perAddress: 100, windowSeconds: 5 },
+      failedAuthLimits: { perClientAddress: 3, perAddress: 100, perClient: 0, windowSeconds: 5 },
       keyRotation: { activationDelaySeconds: 300, retireMarginSeconds: 0 },
     });
     assert.equal(resolveIssuer(config, 4444), "https://auth.example/auth");
@@ -65,6 +66,9 @@ describe("loadAuthProviderConfig", () => {
     [{ SUPERTOKENS_CONNECTION_URI: "core:3567" }, "SUPERTOKENS_CONNECTION_URI"],
     [{ SUPERTOKENS_API_KEY: "key-without-a-core" }, "SUPERTOKENS_API_KEY"],
     [{ AUTH_FAILED_AUTH_LIMIT_PER_CLIENT: "-1" }, "AUTH_FAILED_AUTH_LIMIT_PER_CLIENT"],
+    [{ AUTH_FAILED_AUTH_LIMIT_PER_CLIENT: "100001" }, "AUTH_FAILED_AUTH_LIMIT_PER_CLIENT"],
+    [{ AUTH_FAILED_AUTH_LIMIT_PER_CLIENT_ADDRESS: "5.5" }, "AUTH_FAILED_AUTH_LIMIT_PER_CLIENT_ADDRESS"],
+    [{ AUTH_FAILED_AUTH_LIMIT_PER_CLIENT_ADDRESS: "10001" }, "AUTH_FAILED_AUTH_LIMIT_PER_CLIENT_ADDRESS"],
     [{ AUTH_FAILED_AUTH_LIMIT_PER_ADDRESS: "many" }, "AUTH_FAILED_AUTH_LIMIT_PER_ADDRESS"],
     [{ AUTH_FAILED_AUTH_WINDOW_SECONDS: "0" }, "AUTH_FAILED_AUTH_WINDOW_SECONDS"],
     [{ AUTH_KEY_ACTIVATION_DELAY_SECONDS: "86401" }, "AUTH_KEY_ACTIVATION_DELAY_SECONDS"],

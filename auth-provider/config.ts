@@ -43,17 +43,24 @@ export interface AuthProviderConfig {
 }
 
 /**
- * Limits on failed client authentication (failed-auth-limiter.ts). After `perClient` failures for one client id, or
- * `perAddress` failures from one address, within `windowSeconds` of the first one, the token endpoint answers 429
- * slow_down with Retry-After until that window ends. Per-client counting means anyone who knows a client id can
- * hold that client's token requests back for up to one window; the window is short and generated secrets are far
- * too strong to guess, so the limits are about noise and load more than about brute force.
+ * Limits on failed client authentication (failed-auth-limiter.ts). Failures are counted per client id and address,
+ * per address and per client id over all addresses, each in windows of `windowSeconds` from its first failure; once
+ * a count reaches its limit the token endpoint answers 429 slow_down with Retry-After, until that window ends, to
+ * that client from that address, to that address, or to that client from every address except those it
+ * authenticated from in the last 24 hours. So one guessing address is stopped after a few tries without locking
+ * the client out elsewhere, and guessing spread over many addresses stays slow; only a caller sharing the client's
+ * own address (or IPv6 /64) can hold it back there, for one window at a time.
  */
 export interface FailedAuthLimits {
-  /** AUTH_FAILED_AUTH_LIMIT_PER_CLIENT: failures per client id per window; default 5, 0 (off) to 10000. */
-  readonly perClient: number;
+  /** AUTH_FAILED_AUTH_LIMIT_PER_CLIENT_ADDRESS: failures per client id from one address; default 5, 0 (off) to 10000. */
+  readonly perClientAddress: number;
   /** AUTH_FAILED_AUTH_LIMIT_PER_ADDRESS: failures per caller address (IPv6: per /64); default 20, 0 (off) to 100000. */
   readonly perAddress: number;
+  /**
+   * AUTH_FAILED_AUTH_LIMIT_PER_CLIENT: failures per client id from all addresses; default 100 (5 before issue 11,
+   * when it was the only per-client count), 0 (off) to 100000. Addresses the client authenticated from are exempt.
+   */
+  readonly perClient: number;
   /** AUTH_FAILED_AUTH_WINDOW_SECONDS: window length, counted from its first failure; default 60, 1 to 3600. */
   readonly windowSeconds: number;
 }
@@ -95,8 +102,9 @@ export function loadAuthProviderConfig(env: Env = process.env): AuthProviderConf
   const supertokens = connectionUri === undefined ? undefined : { connectionUri: checkUrl("SUPERTOKENS_CONNECTION_URI", connectionUri), apiKey };
   const tls = loadServerTls(env);
   const failedAuthLimits = {
-    perClient: readInteger(env, "AUTH_FAILED_AUTH_LIMIT_PER_CLIENT", 5, 0, 10_000),
+    perClientAddress: readInteger(env, "AUTH_FAILED_AUTH_LIMIT_PER_CLIENT_ADDRESS", 5, 0, 10_000),
     perAddress: readInteger(env, "AUTH_FAILED_AUTH_LIMIT_PER_ADDRESS", 20, 0, 100_000),
+    perClient: readInteger(env, "AUTH_FAILED_AUTH_LIMIT_PER_CLIENT", 100, 0, 100_000),
     windowSeconds: readInteger(env, "AUTH_FAILED_AUTH_WINDOW_SECONDS", 60, 1, 3600),
   };
   const keyRotation = loadKeyRotationSettings(env);

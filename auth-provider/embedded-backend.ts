@@ -47,7 +47,7 @@ export async function startEmbeddedBackend(config: AuthProviderConfig, issuer: s
         logger.warn("too many failed client authentications; refusing for a while", {
           limit: throttle.scope,
           address: attempt.address,
-          ...(throttle.scope === "client" ? { client_id: attempt.clientId?.slice(0, 64) } : {}),
+          ...(throttle.scope === "address" ? {} : { client_id: attempt.clientId?.slice(0, 64) }),
           retry_after_s: throttle.retryAfterSeconds,
         }),
     };

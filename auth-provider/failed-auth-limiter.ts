@@ -1,26 +1,45 @@
 /**
- * Slowing down guessing at the token endpoint: failed client authentications
- * are counted per client id and per caller address in fixed windows that
- * start at the first failure; once a count reaches its limit, requests for
- * that client id or from that address are refused until the window ends.
+ * Slowing down guessing at the token endpoint without handing out lockouts.
+ * Failed client authentications are counted in fixed windows that start at
+ * the first failure, under three keys:
+ *
+ * - per client id and address (low limit): one address guessing one client's
+ *   secret is stopped quickly, and only that address is refused for that client;
+ * - per address (moderate limit): one address spraying many client ids;
+ * - per client id over all addresses (much higher ceiling): guessing spread
+ *   over many addresses stays slow. Addresses the client itself authenticated
+ *   from recently are exempt from this ceiling, so no one, however many
+ *   addresses they have, can lock a client out of the addresses it works from.
+ *
+ * Once a count reaches its limit, matching requests are refused until its
+ * window ends. Anyone sharing the client's address (a NAT, an IPv6 /64) can
+ * still hold the client back there for a window: per-address counting cannot
+ * tell them apart, and that is the price of slowing guessers down at all.
  *
  * - Only failures count; a refused (throttled) request does not extend the
  *   window, so the right secret always works again after Retry-After.
- * - Memory is bounded: each counter table holds at most `maxEntries` keys and
- *   drops the least recently failed one first, so random client ids cannot
- *   grow it; expired entries are dropped when touched.
+ * - Memory is bounded: each table holds at most `maxEntries` keys and drops
+ *   the least recently touched one first, so random client ids cannot grow
+ *   it; expired entries are dropped when touched.
  * - IPv6 callers are counted per /64 (one host usually owns a whole /64);
  *   IPv4-mapped IPv6 addresses count as the IPv4 address.
  */
 
 /** Options of {@link createFailedAuthLimiter}. */
 export interface FailedAuthLimiterOptions {
-  /** Failures per client id per window before refusing; 0 turns the per-client limit off. */
-  readonly perClient: number;
-  /** Failures per address per window before refusing; 0 turns the per-address limit off. */
+  /** Failures per client id from one address per window before refusing that pair; 0 turns this limit off. */
+  readonly perClientAddress: number;
+  /** Failures per address per window before refusing that address; 0 turns this limit off. */
   readonly perAddress: number;
+  /**
+   * Failures per client id from all addresses per window before refusing that client id from every address except
+   * those it authenticated from within `trustSeconds`; 0 turns this limit off.
+   */
+  readonly perClient: number;
   readonly windowSeconds: number;
-  /** Most keys each counter table holds; default 10000. */
+  /** How long a successful authentication exempts its client and address from the per-client limit; default 86400. */
+  readonly trustSeconds?: number;
+  /** Most keys each table holds; default 10000. */
   readonly maxEntries?: number;
   /** The clock in milliseconds; default Date.now. */
   readonly now?: () => number;
@@ -32,18 +51,23 @@ export interface AuthAttempt {
   readonly clientId?: string | undefined;
 }
 
+/** Which count reached its limit: this client from this address, this address, or this client from anywhere. */
+export type ThrottleScope = "client-address" | "address" | "client";
+
 /** Why and for how long requests are refused. */
 export interface Throttle {
   readonly retryAfterSeconds: number;
-  readonly scope: "client" | "address";
+  readonly scope: ThrottleScope;
 }
 
 /** The limiter the token endpoint consults. */
 export interface FailedAuthLimiter {
-  /** The throttle that applies to this attempt now, or undefined. */
+  /** The throttle that applies to this attempt now (the longest, if several do), or undefined. */
   check(attempt: AuthAttempt): Throttle | undefined;
   /** Counts a failed authentication; returns the throttle it started, if it reached a limit. */
   recordFailure(attempt: AuthAttempt): Throttle | undefined;
+  /** Notes that the client authenticated from this address, exempting the pair from the per-client limit. */
+  recordSuccess(attempt: AuthAttempt & { readonly clientId: string }): void;
   /** Keys held (for tests). */
   readonly size: number;
 }
@@ -57,20 +81,46 @@ interface Window {
 // and keeping them would let one request pin kilobytes of memory. The address limit still applies.
 const maxCountedClientIdLength = 128;
 
-/** Creates a limiter; it allocates nothing until the first failure. */
+const scopes: readonly ThrottleScope[] = ["client-address", "address", "client"];
+
+/** Creates a limiter; it allocates nothing until the first failure or success. */
 export function createFailedAuthLimiter(options: FailedAuthLimiterOptions): FailedAuthLimiter {
   const now = options.now ?? Date.now;
   const windowMs = options.windowSeconds * 1000;
+  const trustMs = (options.trustSeconds ?? 86_400) * 1000;
   const maxEntries = options.maxEntries ?? 10_000;
-  const tables = { client: new Map<string, Window>(), address: new Map<string, Window>() };
-  const limits = { client: options.perClient, address: options.perAddress };
+  const limits: Record<ThrottleScope, number> = {
+    "client-address": options.perClientAddress,
+    address: options.perAddress,
+    client: options.perClient,
+  };
+  const tables: Record<ThrottleScope, Map<string, Window>> = {
+    "client-address": new Map(),
+    address: new Map(),
+    client: new Map(),
+  };
+  const trusted = new Map<string, number>(); // pairKey → when the client last authenticated from there (ms)
 
-  const keysOf = (attempt: AuthAttempt): ["client" | "address", string][] => {
-    const keys: ["client" | "address", string][] = [];
-    if (limits.address > 0) keys.push(["address", addressKey(attempt.address)]);
+  const countedId = (attempt: AuthAttempt): string | undefined => {
     const id = attempt.clientId;
-    if (limits.client > 0 && id !== undefined && id.length <= maxCountedClientIdLength) keys.push(["client", id]);
-    return keys;
+    return id !== undefined && id.length <= maxCountedClientIdLength ? id : undefined;
+  };
+  // The address key has no spaces, so the first space separates it from the client id.
+  const pairKey = (address: string | undefined, clientId: string) => `${addressKey(address)} ${clientId}`;
+  const keyOf = (scope: ThrottleScope, attempt: AuthAttempt): string | undefined => {
+    if (limits[scope] <= 0) return undefined;
+    if (scope === "address") return addressKey(attempt.address);
+    const id = countedId(attempt);
+    if (id === undefined) return undefined;
+    return scope === "client" ? id : pairKey(attempt.address, id);
+  };
+  const isTrusted = (attempt: AuthAttempt, nowMs: number): boolean => {
+    const id = countedId(attempt);
+    if (id === undefined) return false;
+    const key = pairKey(attempt.address, id);
+    const since = trusted.get(key);
+    if (since !== undefined && nowMs - since >= trustMs) trusted.delete(key);
+    return since !== undefined && nowMs - since < trustMs;
   };
 
   const live = (table: Map<string, Window>, key: string, nowMs: number): Window | undefined => {
@@ -81,20 +131,27 @@ export function createFailedAuthLimiter(options: FailedAuthLimiterOptions): Fail
     }
     return window;
   };
+  const remember = <V>(table: Map<string, V>, key: string, value: V): void => {
+    table.delete(key); // re-insert: Map order is least recently touched first
+    table.set(key, value);
+    if (table.size > maxEntries) table.delete(table.keys().next().value!);
+  };
 
-  const throttleOf = (scope: "client" | "address", window: Window | undefined, nowMs: number): Throttle | undefined =>
+  const throttleOf = (scope: ThrottleScope, window: Window | undefined, nowMs: number): Throttle | undefined =>
     window !== undefined && window.count >= limits[scope]
       ? { scope, retryAfterSeconds: Math.max(1, Math.ceil((window.startMs + windowMs - nowMs) / 1000)) }
       : undefined;
 
   return {
     get size() {
-      return tables.client.size + tables.address.size;
+      return tables["client-address"].size + tables.address.size + tables.client.size + trusted.size;
     },
     check(attempt) {
       const nowMs = now();
       let worst: Throttle | undefined;
-      for (const [scope, key] of keysOf(attempt)) {
+      for (const scope of scopes) {
+        const key = keyOf(scope, attempt);
+        if (key === undefined || (scope === "client" && isTrusted(attempt, nowMs))) continue;
         const throttle = throttleOf(scope, live(tables[scope], key, nowMs), nowMs);
         if (throttle !== undefined && (worst === undefined || throttle.retryAfterSeconds > worst.retryAfterSeconds)) worst = throttle;
       }
@@ -103,30 +160,61 @@ export function createFailedAuthLimiter(options: FailedAuthLimiterOptions): Fail
     recordFailure(attempt) {
       const nowMs = now();
       let started: Throttle | undefined;
-      for (const [scope, key] of keysOf(attempt)) {
-        const table = tables[scope];
-        const window = live(table, key, nowMs) ?? { count: 0, startMs: nowMs };
+      for (const scope of scopes) {
+        const key = keyOf(scope, attempt);
+        if (key === undefined) continue;
+        const window = live(tables[scope], key, nowMs) ?? { count: 0, startMs: nowMs };
         window.count++;
-        table.delete(key); // re-insert: Map order is least recently failed first
-        table.set(key, window);
-        if (table.size > maxEntries) table.delete(table.keys().next().value!);
-        if (window.count === limits[scope]) started ??= throttleOf(scope, window, nowMs);
+        remember(tables[scope], key, window);
+        // A client's trusted address is not refused by the per-client ceiling, so reaching it there starts nothing.
+        if (window.count === limits[scope] && !(scope === "client" && isTrusted(attempt, nowMs))) {
+          started ??= throttleOf(scope, window, nowMs);
+        }
       }
       return started;
+    },
+    recordSuccess(attempt) {
+      if (limits.client <= 0) return;
+      const id = countedId(attempt);
+      if (id !== undefined) remember(trusted, pairKey(attempt.address, id), now());
     },
   };
 }
 
-/** The key an address is counted under: IPv4 as is, IPv6 by its /64 prefix, "unknown" when there is none. */
+/**
+ * The key an address is counted under: IPv4 as is; IPv4-mapped IPv6 (any spelling) as the IPv4 address; other IPv6
+ * by its /64 prefix, e.g. "2001:db8:0:1::/64"; "unknown" when there is none. Text that is neither is used as is.
+ */
 export function addressKey(address: string | undefined): string {
   if (address === undefined || address === "") return "unknown";
   const plain = address.replace(/%.*$/, "").toLowerCase();
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(plain);
-  if (mapped !== null) return mapped[1]!;
   if (!plain.includes(":")) return plain;
-  const [head = "", tail] = plain.split("::", 2);
-  const headParts = head === "" ? [] : head.split(":");
-  const tailParts = tail === undefined || tail === "" ? [] : tail.split(":");
-  const groups = tail === undefined ? headParts : [...headParts, ...Array(Math.max(0, 8 - headParts.length - tailParts.length)).fill("0"), ...tailParts];
-  return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, "")).join(":")}::/64`;
+  const groups = ipv6Groups(plain);
+  if (groups === undefined) return plain;
+  const [g0, g1, g2, g3, g4, g5, g6 = 0, g7 = 0] = groups;
+  if (g0 === 0 && g1 === 0 && g2 === 0 && g3 === 0 && g4 === 0 && g5 === 0xffff) {
+    return [g6 >> 8, g6 & 0xff, g7 >> 8, g7 & 0xff].join(".");
+  }
+  return `${groups.slice(0, 4).map((g) => g.toString(16)).join(":")}::/64`;
+}
+
+// The eight 16-bit groups of an IPv6 address (with "::" and a dotted IPv4 tail), or undefined if it is not one.
+function ipv6Groups(text: string): number[] | undefined {
+  let hex = text;
+  const dotted = /(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(text);
+  if (dotted !== null) {
+    const [a = 0, b = 0, c = 0, d = 0] = dotted.slice(1).map(Number);
+    if (Math.max(a, b, c, d) > 255) return undefined;
+    hex = `${text.slice(0, dotted.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const halves = hex.split("::");
+  if (halves.length > 2) return undefined;
+  const partsOf = (part: string) => (part === "" ? [] : part.split(":"));
+  const head = partsOf(halves[0]!);
+  const tail = halves.length === 2 ? partsOf(halves[1]!) : [];
+  const missing = 8 - head.length - tail.length;
+  if (halves.length === 2 ? missing < 1 : missing !== 0) return undefined;
+  const parts = [...head, ...Array<string>(halves.length === 2 ? missing : 0).fill("0"), ...tail];
+  if (!parts.every((part) => /^[0-9a-f]{1,4}$/.test(part))) return undefined;
+  return parts.map((part) => parseInt(part, 16));
 }

@@ -7,21 +7,24 @@
  *
  * Throttling (see failed-auth-limiter.ts) answers 429 `slow_down` with
  * Retry-After, without checking the secret: checking it would tell a guesser
- * when a guess was right. So while a client id is throttled, its right secret
- * is refused too, until Retry-After has passed.
+ * when a guess was right. So while a client id is throttled for an address,
+ * its right secret is refused there too, until Retry-After has passed. A
+ * successful authentication is reported to the limiter, which then exempts
+ * that client and address from the per-client ceiling.
  */
 import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Router } from "express";
 import type { AccessTokenSigner } from "./access-token-signer.js";
 import { authenticateClient, readPresentedCredentials } from "./client-authentication.js";
 import { checkGrantType, grantClientCredentials } from "./client-credentials-grant.js";
 import type { ClientStore } from "./client-store.js";
-import type { AuthAttempt, FailedAuthLimiter, Throttle } from "./failed-auth-limiter.js";
+import type { AuthAttempt, FailedAuthLimiter, Throttle, ThrottleScope } from "./failed-auth-limiter.js";
 import { OAuthError, sendOAuthError, setNoStore } from "./oauth-error.js";
 import {
   bodyParserErrorToOAuthError,
   readTokenRequestParams,
   tokenRequestBodyLimit,
   tokenRequestMediaTypes,
+  type TokenRequestMediaType,
 } from "./token-request-body.js";
 
 /** The token endpoint's path below the base path. */
@@ -71,13 +74,15 @@ export function createTokenEndpoint(options: TokenEndpointOptions): Router {
 
 function tokenHandler(options: TokenEndpointOptions): RequestHandler {
   return async (req, res) => {
-    const params = readTokenRequestParams(bodyOf(req));
+    const { body, mediaType } = bodyOf(req);
+    const params = readTokenRequestParams(body, mediaType);
     checkGrantType(params);
     const address = req.socket.remoteAddress;
     const credentials = countingFailure(options, { address }, () => readPresentedCredentials(req.headers.authorization, params));
     const attempt = { address, clientId: credentials.clientId };
     refuseIfThrottled(options.failedAuthLimiter, attempt);
     const client = countingFailure(options, attempt, () => authenticateClient(options.clientStore, credentials));
+    options.failedAuthLimiter.recordSuccess({ address, clientId: client.clientId });
     res.locals["clientId"] = client.clientId;
     const grant = grantClientCredentials(client, params, options.tokenTtlSeconds);
     const token = await options.signer.sign(grant);
@@ -104,25 +109,32 @@ function countingFailure<T>(options: TokenEndpointOptions, attempt: AuthAttempt,
   }
 }
 
+const throttledWho: Record<ThrottleScope, string> = {
+  "client-address": "for this client from this address",
+  address: "from this address",
+  client: "for this client",
+};
+
 function refuseIfThrottled(limiter: FailedAuthLimiter, attempt: AuthAttempt): void {
   const throttle = limiter.check(attempt);
   if (throttle === undefined) return;
-  const who = throttle.scope === "client" ? "for this client" : "from this address";
   throw new OAuthError(
     "slow_down",
-    `too many failed client authentications ${who}; retry after ${throttle.retryAfterSeconds} seconds`,
+    `too many failed client authentications ${throttledWho[throttle.scope]}; retry after ${throttle.retryAfterSeconds} seconds`,
     { retryAfterSeconds: throttle.retryAfterSeconds },
   );
 }
 
-// The parsed body, after making sure it came with a content type the endpoint accepts.
-function bodyOf(req: Request): unknown {
-  const type = req.is([...tokenRequestMediaTypes]);
-  if (type === false) {
+// The parsed body and the media type it came with (which parser read it), once the type is one the endpoint accepts.
+// req.is() answers null for a request without a body, which readTokenRequestParams refuses.
+function bodyOf(req: Request): { body: unknown; mediaType: TokenRequestMediaType | undefined } {
+  const matched = req.is([...tokenRequestMediaTypes]);
+  const mediaType = tokenRequestMediaTypes.find((type) => type === matched);
+  if (matched === false) {
     throw new OAuthError(
       "invalid_request",
       `the content type must be ${tokenRequestMediaTypes.join(" or ")}`,
     );
   }
-  return req.body as unknown;
+  return { body: req.body as unknown, mediaType };
 }

@@ -2,7 +2,9 @@
  * Reading the token request body, form-encoded or JSON, into the few
  * parameters the token endpoint uses. Parameters sent without a value count as
  * omitted (RFC 6749 §3.1); a parameter sent twice is an error (RFC 6749 §3.2),
- * except audience, which reports "one audience per token" instead.
+ * except audience, which reports "one audience per token" instead. The
+ * content type alone decides how a body is read: a JSON body must be an
+ * object, so a JSON string is refused rather than read as a form.
  */
 import { OAuthError, quoteValue } from "./oauth-error.js";
 
@@ -28,18 +30,26 @@ const jsonType = "application/json";
 /** The media types the token endpoint accepts, for express body parsers and req.is(). */
 export const tokenRequestMediaTypes = [formType, jsonType] as const;
 
+/** The media type a body came with: which of the two express parsers read it. */
+export type TokenRequestMediaType = (typeof tokenRequestMediaTypes)[number];
+
 /**
- * The parameters of a parsed body: a string (form body, parsed here) or an object (JSON body, parsed by express).
- * @throws OAuthError invalid_request for a missing body, a body that is not a JSON object, a non-string value, or
- *   a repeated parameter.
+ * The parameters of a parsed body: a form body arrives as a string (parsed here), a JSON body as whatever JSON value
+ * express parsed. The media type decides how the body is read, never the value's type: a JSON string is not a form.
+ * @throws OAuthError invalid_request for a missing body, a JSON body that is not an object (a string, array,
+ *   number, boolean or null), a non-string value, or a repeated parameter.
  */
-export function readTokenRequestParams(body: unknown): TokenRequestParams {
-  let raw: RawParams;
-  if (typeof body === "string") raw = parseFormBody(body);
-  else if (typeof body === "object" && body !== null && !Array.isArray(body)) raw = readJsonBody(body);
-  else if (body === undefined) {
+export function readTokenRequestParams(body: unknown, mediaType: TokenRequestMediaType | undefined): TokenRequestParams {
+  if (body === undefined) {
     throw new OAuthError("invalid_request", `the request needs a body of type ${formType} or ${jsonType}`);
-  } else throw new OAuthError("invalid_request", "the JSON body must be an object");
+  }
+  let raw: RawParams;
+  if (mediaType === formType && typeof body === "string") raw = parseFormBody(body);
+  else if (mediaType === jsonType && typeof body === "object" && body !== null && !Array.isArray(body)) {
+    raw = readJsonBody(body);
+  } else if (mediaType === jsonType) {
+    throw new OAuthError("invalid_request", `the JSON body must be an object, not ${jsonKind(body)}`);
+  } else throw new OAuthError("invalid_request", `the request needs a body of type ${formType} or ${jsonType}`);
 
   const single = (name: string): string | undefined => {
     const values = raw.get(name) ?? [];
@@ -85,6 +95,13 @@ export function parseFormBody(text: string): RawParams {
     else values.push(value);
   }
   return raw;
+}
+
+// "a string", "an array", "null", "a number", "a boolean": how error descriptions name a JSON value's type.
+function jsonKind(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  return `a ${typeof value}`;
 }
 
 const knownParams = new Set(["grant_type", "scope", "audience", "client_id", "client_secret"]);

@@ -2,7 +2,7 @@
  * What auth costs, measured where nothing else changes: one notes process,
  * one load-generator process, one HTTP/2 connection, and short windows in
  * which only the server's auth differs (switched by SIGUSR2 between windows,
- * see BENCH_DISABLE_AUTH=switch). The order is on, off, off, on, on, off, …
+ * see notes-with-auth-switch.ts). The order is on, off, off, on, on, off, …
  * so slow drift cancels, and each window is compared with its neighbour of
  * the other state. Separate runs, and above all separate processes, differ
  * by more than auth costs; this is the measurement the auth targets use.

@@ -1,8 +1,9 @@
 /**
  * The servers under test, each its own process on a loopback port: the real
  * auth provider and notes service (three notes instances on one data
- * directory: one whose auth the benchmark switches off and on
- * (BENCH_DISABLE_AUTH=switch, SIGUSR2), a second one with auth as a control,
+ * directory: one whose auth the benchmark switches off and on (the bench's
+ * own entry point, notes-with-auth-switch.ts: SIGUSR2), a second one with
+ * auth as a control,
  * and one with auth and per-call logs), the REST design and the plain grpc-js
  * server.
  * Every server logs at warn (no line per call) except the "logged" instance.
@@ -27,7 +28,7 @@ export interface BenchSystem {
   readonly notes: ServerProcess;
   /** Turns auth on `notes` on or off (SIGUSR2) and waits until a call without a token shows it. */
   setNotesAuth(on: boolean): Promise<void>;
-  /** Whether setNotesAuth works (false: this build ignores BENCH_DISABLE_AUTH=switch, and "auth off" rows still verify tokens). */
+  /** Whether setNotesAuth works (false: SIGUSR2 did not switch auth, and "auth off" rows still verify tokens). */
   readonly authSwitchable: boolean;
   /** A second, identical notes with auth: what two identical servers differ by is the noise floor. */
   readonly notesControl: ServerProcess;
@@ -71,11 +72,11 @@ export async function startBenchSystem(seededNotes: number): Promise<BenchSystem
     const credentials = readAssistantCredentials(dataDir);
     const token = await requestToken(auth.url, credentials, notesAudience, "note.read");
 
-    const startNotes = async (name: string, dir: string, env: Record<string, string>) => {
+    const startNotes = async (name: string, dir: string, env: Record<string, string>, entry = "notes/main.js") => {
       const port = await freePort();
       const server = await startServer({
         name,
-        entry: "notes/main.js",
+        entry,
         port,
         env: { DATA_DIR: dir, AUTH_ISSUER: issuer, AUTH_JWKS_URL: jwksUrl, NOTES_PORT: String(port), NOTES_HOST: "127.0.0.1", LOG_LEVEL: "warn", ...env },
         ready: answersHealthCheck,
@@ -84,7 +85,7 @@ export async function startBenchSystem(seededNotes: number): Promise<BenchSystem
       return server;
     };
     seedNotes(dataDir, seededNotes);
-    const notes = await startNotes("notes", dataDir, { BENCH_DISABLE_AUTH: "switch" });
+    const notes = await startNotes("notes", dataDir, {}, "bench/notes-with-auth-switch.js");
     const notesControl = await startNotes("notes (control)", dataDir, {});
     let notesAuthOn = true;
     const setNotesAuth = async (on: boolean) => {

@@ -75,7 +75,7 @@ async function main(): Promise<void> {
   progress(`starting the servers (${settings.quick ? "quick run" : "full run"})`);
   const system = await startBenchSystem(settings.seededNotes);
   try {
-    if (!system.authSwitchable) progress("warning: the notes service ignored BENCH_DISABLE_AUTH=switch; the \"auth off\" rows still verify tokens");
+    if (!system.authSwitchable) progress("warning: SIGUSR2 did not switch auth on the benchmark's notes service; the \"auth off\" rows still verify tokens");
     const cases = loadCases(system, settings);
     progress(`warm-up: ${cases.length} cases × ${settings.serverWarmupMs / 1000} s`);
     await warmUp(cases, settings);

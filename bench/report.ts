@@ -20,7 +20,7 @@ export interface BenchResults {
   cpuCount: number;
   /** The code measured: commit and uncommitted changes. */
   codeState: string;
-  /** Whether the notes service honoured BENCH_DISABLE_AUTH=switch, so the "auth off" figures really ran without auth. */
+  /** Whether SIGUSR2 switched auth on the benchmark's notes service, so the "auth off" figures really ran without auth. */
   authSwitchable: boolean;
   cases: CaseResult[];
   scaling: ScalingResult[];
@@ -235,12 +235,12 @@ function reading(r: BenchResults, targets: Target[]): string {
   const lines: string[] = [];
   lines.push(`${met} of ${targets.length} targets are met${missed.length ? `; missed: ${missed.join("; ")}` : ""}.`);
   if (!r.authSwitchable) {
-    lines.push("The notes service did not honour BENCH_DISABLE_AUTH=switch in this build, so the \"auth off\" rows still verify the token and the auth-cost targets cannot be judged.");
+    lines.push("SIGUSR2 did not switch auth on the benchmark's notes service in this build, so the \"auth off\" rows still verify the token and the auth-cost targets cannot be judged.");
   } else {
     const w = summarizeAuthWindows(r.authWindows.loaded);
     lines.push(
       `The auth targets are judged on one notes process and one connection, with auth switched off and on between windows of ${r.authWindows.loaded.windowMs / 1000} s ` +
-        "(BENCH_DISABLE_AUTH=switch, SIGUSR2; on, off, off, on, … so drift cancels), each window compared with its neighbour: " +
+        "(the benchmark's own notes entry point, SIGUSR2; on, off, off, on, … so drift cancels), each window compared with its neighbour: " +
         `with auth, server CPU per call was ${num(w.on.cpuMsPerCall.median, 3)} ms against ${num(w.off.cpuMsPerCall.median, 3)} ms without (median of windows).`,
     );
     const aa = summarizeAuthWindows(r.authWindows.control);

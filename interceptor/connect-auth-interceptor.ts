@@ -7,6 +7,7 @@ import { Code, ConnectError, createContextKey, type HandlerContext, type Interce
 import { AccessTokenError } from "./access-token-error.js";
 import { grantsScopes, guardCall } from "./access-guard.js";
 import { accessRequirementOf, type AccessRequirement } from "./access-rule.js";
+import { assertOneAuthorizationField, kAuthorizationFieldCount } from "./authorization-field-count.js";
 import { connectErrorFromAccessFailure } from "./connect-error-from-access-failure.js";
 import type { Principal } from "./principal.js";
 import type { AccessTokenVerifier } from "./verify-access-token.js";
@@ -24,14 +25,20 @@ export interface AuthInterceptorOptions {
   onRefused?: (err: AccessTokenError, method: string) => void;
 }
 
-/** Creates the interceptor; put it after logging and before anything that needs the principal. */
+/**
+ * Creates the interceptor; put it after logging and before anything that needs the principal.
+ * A call that needs a token is refused (`malformed_authorization`) when the request carried more than
+ * one `authorization` field: wire `withAuthorizationFieldCount` into the Node adapter's `contextValues`
+ * so that the count is known (Node itself keeps only the first field). Public methods read no token, so
+ * they ignore the authorization fields altogether.
+ */
 export function createAuthInterceptor(options: AuthInterceptorOptions): Interceptor {
   const publicServices = new Set(options.publicServices ?? []);
   return (next) => (req) => {
     const requirement = accessRequirementOf(req.method, publicServices);
     const authorization = req.header.get("authorization");
     // Almost every call repeats a token verified before: answer it without a promise or any parsing.
-    if (requirement.kind === "scopes") {
+    if (requirement.kind === "scopes" && req.contextValues.get(kAuthorizationFieldCount) <= 1) {
       const known = options.verify.fromCache(authorization);
       if (known !== undefined && grantsScopes(known, requirement.requiredScopes)) {
         req.contextValues.set(kPrincipal, known);
@@ -45,6 +52,7 @@ export function createAuthInterceptor(options: AuthInterceptorOptions): Intercep
   async function guardedNext(next: AnyCall, req: Parameters<AnyCall>[0], authorization: string | null, requirement: AccessRequirement) {
     let principal: Principal | undefined;
     try {
+      if (requirement.kind !== "public") assertOneAuthorizationField(req.contextValues);
       principal = await guardCall(options.verify, authorization, requirement);
     } catch (err) {
       if (err instanceof AccessTokenError) {

@@ -132,6 +132,78 @@ describe("refused tokens", () => {
   });
 });
 
+describe("only canonical base64url in each of the three parts", () => {
+  const b64url = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  /** The same bytes, spelled with the lowest unused bit of the last character set. */
+  const lastBitSet = (part: string) => part.slice(0, -1) + b64url[b64url.indexOf(part.at(-1)!) | 1];
+  /** A valid ES256 token whose signature holds "-" or "_" (to spell it in the standard base64 alphabet). */
+  const tokenWithUrlCharacters = async () => {
+    for (;;) {
+      const token = await signToken(es256, claims());
+      if (/[-_]/.test(token.split(".")[2]!)) return token;
+    }
+  };
+  const variant = (edit: (parts: string[]) => void) => async () => {
+    const parts = (await signToken(es256, claims())).split(".");
+    edit(parts);
+    return parts.join(".");
+  };
+  // Spellings that verified (or failed later, for another reason) before this check.
+  const cases: [string, () => Promise<string>][] = [
+    ["signature with == padding (the same bytes)", variant((p) => (p[2] += "=="))],
+    ["ES256 signature whose last character has an unused bit set (the same bytes)", variant((p) => (p[2] = lastBitSet(p[2]!)))],
+    ["RS256 signature whose last character has an unused bit set (the same bytes)", async () => {
+      const parts = (await signToken(rs256, claims())).split(".");
+      return [parts[0], parts[1], lastBitSet(parts[2]!)].join(".");
+    }],
+    ["a standard base64 character (+) in the payload", variant((p) => (p[1] = `${p[1]!.slice(0, -1)}+`))],
+  ];
+  for (const [name, token] of cases) {
+    test(`${name}: malformed_token`, async () => {
+      assert.equal(await reasonOf(`Bearer ${await token()}`), "malformed_token");
+    });
+  }
+
+  test("spellings the base64url decoder already refused stay malformed_token (regression guard)", async () => {
+    const spellings: [string, () => Promise<string>][] = [
+      ["signature with one =", variant((p) => (p[2] += "="))],
+      ["~ in the header", variant((p) => (p[0] += "~"))],
+      ["~ in the signature", variant((p) => (p[2] += "~"))],
+      ["a signature of a length no bytes encode to (4n + 1)", variant((p) => (p[2] += "AAA"))],
+      ["signature in the standard base64 alphabet (+ and /)", async () => {
+        const [h, p, sig] = (await tokenWithUrlCharacters()).split(".");
+        return `${h}.${p}.${sig!.replace(/-/g, "+").replace(/_/g, "/")}`;
+      }],
+    ];
+    for (const [name, token] of spellings) assert.equal(await reasonOf(`Bearer ${await token()}`), "malformed_token", name);
+  });
+
+  test("padding inside the token (header or payload) is not even b64token syntax: malformed_authorization", async () => {
+    const [h, p, sig] = (await signToken(es256, claims())).split(".");
+    assert.equal(await reasonOf(`Bearer ${h}=.${p}.${sig}`), "malformed_authorization");
+    assert.equal(await reasonOf(`Bearer ${h}.${p}=.${sig}`), "malformed_authorization");
+  });
+
+  test("the message names the part, not its content", async () => {
+    const token = await signToken(es256, claims());
+    await assert.rejects(verify(`Bearer ${token}==`), {
+      reason: "malformed_token",
+      message: 'the access token\'s signature is not canonical base64url (only A-Z a-z 0-9 - _, no "=" padding, unused bits zero)',
+    });
+  });
+
+  test("variants of a verified token are refused and take no cache entry", async () => {
+    const cached = createAccessTokenVerifier({ issuer, audience: "calendar-service", keys: createJwksKeySource({ url: jwks.url }), currentDate: () => new Date(now * 1000) });
+    const token = await signToken(es256, claims());
+    await cached(`Bearer ${token}`);
+    assert.equal(cached.cachedTokens(), 1);
+    for (const spelling of [`${token}=`, `${token}==`, `${token.slice(0, -1)}${lastBitSet(token.slice(-1))}`]) {
+      await assert.rejects(cached(`Bearer ${spelling}`), { reason: "malformed_token" });
+    }
+    assert.equal(cached.cachedTokens(), 1);
+  });
+});
+
 describe("options", () => {
   test("a symmetric algorithm is a TypeError at construction", () => {
     assert.throws(

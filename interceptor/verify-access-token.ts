@@ -4,7 +4,9 @@
  *
  * Checks, in this order (each failure names what was wrong):
  *  1. "Bearer <token>" syntax and size;
- *  2. a signed compact JWS (never encrypted, never unsigned);
+ *  2. a signed compact JWS (never encrypted, never unsigned) of three canonical
+ *     base64url parts, checked before the cache is consulted, so that no other
+ *     spelling of a token is ever verified or cached;
  *  3. the header: an allow-listed asymmetric `alg`; `typ` JWT or at+jwt when present;
  *     no `crit` (we understand no JWS extension);
  *     `jku`, `x5u` and an embedded `jwk` are ignored: the key comes only from the JWKS;
@@ -16,6 +18,7 @@
  */
 import { decodeProtectedHeader, errors, jwtVerify, type JWTPayload, type JWTVerifyResult } from "jose";
 import { AccessTokenError } from "./access-token-error.js";
+import { checkCompactJwsSyntax } from "./compact-jws-syntax.js";
 import type { JwksKeySource } from "./jwks-key-source.js";
 import { parseBearerAuthorization } from "./parse-authorization.js";
 import type { Principal } from "./principal.js";
@@ -77,9 +80,11 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
     typeof authorization === "string" ? cache.get(authorization, nowMs()) : undefined;
 
   async function verifyAccessToken(authorization: string | null | undefined): Promise<Principal> {
+    const token = parseBearerAuthorization(authorization);
+    checkCompactJwsSyntax(token);
+    // (fromCache alone, the interceptor's fast path, does not parse: only values that passed the checks above are cached.)
     const cached = fromCache(authorization);
     if (cached !== undefined) return cached;
-    const token = parseBearerAuthorization(authorization);
     const header = decodeHeader(token);
     if (typeof header.alg !== "string" || !algorithms.includes(header.alg)) {
       throw new AccessTokenError("unsupported_algorithm", `token algorithm ${JSON.stringify(header.alg ?? null)} is not accepted (accepted: ${algorithms.join(", ")})`);
@@ -110,10 +115,8 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
   return Object.assign(verifyAccessToken, { fromCache, cachedTokens: () => cache.size });
 }
 
+/** The protected header of a token that passed checkCompactJwsSyntax. */
 function decodeHeader(token: string) {
-  const parts = token.split(".");
-  if (parts.length === 5) throw new AccessTokenError("malformed_token", "encrypted tokens (JWE) are not accepted");
-  if (parts.length !== 3) throw new AccessTokenError("malformed_token", "the access token is not a JWT (expected three dot-separated parts)");
   try {
     return decodeProtectedHeader(token);
   } catch (err) {

@@ -3,11 +3,16 @@
  * (Connect with plain curl, gRPC-Web from browsers), cleartext or TLS; both
  * protocols share one request handler.
  *
- * - Cleartext (the default): Node's `allowHTTP1` only works with TLS, so a
- *   plain `net` server peeks at the first bytes of each connection: the
- *   HTTP/2 preface goes to an http2 server, the rest to an http server.
- * - TLS: one `http2.createSecureServer({ allowHTTP1: true })`; ALPN decides
- *   (h2, else HTTP/1.1).
+ * A plain `net` server accepts every connection in both modes, so that the
+ * connection caps (`connection-admission.ts`) and the deadlines
+ * (`connection-tracker.ts`) apply before any TLS or HTTP work, and alike:
+ * - Cleartext (the default): Node's `allowHTTP1` only works with TLS, so the
+ *   first bytes of each connection are peeked at: the HTTP/2 preface goes to
+ *   an http2 server, the rest to an http server.
+ * - TLS: the connection goes to one `http2.createSecureServer({ allowHTTP1:
+ *   true })`; ALPN decides (h2, else HTTP/1.1).
+ * The inner servers never listen themselves, so none of Node's own per-server
+ * checks are relied on.
  *
  * Shutdown is the same for both: see {@link DualProtocolServer.close}.
  */
@@ -16,6 +21,9 @@ import http2 from "node:http2";
 import net from "node:net";
 import type { TLSSocket } from "node:tls";
 import type { ServerTls } from "../common/tls.js";
+import { createConnectionAdmission, type RefusalReport } from "./connection-admission.js";
+import { maxHeaderBytes, type ConnectionLimits } from "./connection-limits.js";
+import { createConnectionTracker, type ConnectionTracker } from "./connection-tracker.js";
 
 export type DualRequestHandler = (
   req: http.IncomingMessage | http2.Http2ServerRequest,
@@ -31,23 +39,32 @@ export interface DualProtocolServer {
   connectionCount(): number;
 }
 
-// Oversized headers (a megabytes-long token) should reach the token guard, which answers a clear
-// UNAUTHENTICATED, rather than be cut off by a protocol-level reset the caller cannot read. HTTP/1.1 takes up to
-// 16 MiB. HTTP/2's header compression (nghttp2) cannot take single fields much past a few hundred kB, so HTTP/2
-// advertises 256 KiB: larger header lists are refused at once by the client or the server (REFUSED_STREAM).
-const maxHeaderBytes = 16 * 1024 * 1024;
-const http2Limits = { settings: { maxHeaderListSize: 256 * 1024 } };
+export interface DualProtocolOptions {
+  /** Serve TLS with this certificate; default cleartext. */
+  tls?: ServerTls;
+  /** Deadlines, caps and the HTTP/2 stream limit. */
+  limits: ConnectionLimits;
+  /** Connections refused by a cap: called on the first, then at most once per 10 s with the counts since. */
+  onConnectionsRefused?: (report: RefusalReport) => void;
+}
 
 // "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n": three bytes tell it apart from any HTTP/1.1 method.
 const prefaceStart = Buffer.from("PRI");
-const firstBytesTimeoutMs = 10_000;
 
 /**
- * Starts listening, cleartext unless `tls` is given; rejects when the port cannot be bound.
+ * Starts listening, cleartext unless `options.tls` is given; rejects when the port cannot be bound.
  */
-export async function listenDualProtocol(handler: DualRequestHandler, port: number, host: string, tls?: ServerTls): Promise<DualProtocolServer> {
-  const connections = trackConnections();
-  const server = tls === undefined ? createCleartextServer(handler, connections) : createTlsServer(handler, connections, tls);
+export async function listenDualProtocol(handler: DualRequestHandler, port: number, host: string, options: DualProtocolOptions): Promise<DualProtocolServer> {
+  const { limits } = options;
+  const admission = createConnectionAdmission({ ...limits, onRefused: options.onConnectionsRefused });
+  const connections = createConnectionTracker(limits);
+  const dispatch = options.tls === undefined ? createCleartextDispatch(handler, connections, limits) : createTlsDispatch(handler, connections, limits, options.tls);
+  const server = net.createServer((socket) => {
+    socket.on("error", () => socket.destroy());
+    if (!admission.admit(socket)) return;
+    connections.accepted(socket);
+    dispatch(socket);
+  });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(port, host, () => {
@@ -56,27 +73,30 @@ export async function listenDualProtocol(handler: DualRequestHandler, port: numb
     });
   });
   const address = server.address() as net.AddressInfo;
-  return { port: address.port, connectionCount: connections.count, close: (graceMs) => connections.close(server, graceMs) };
+  return { port: address.port, connectionCount: admission.count, close: (graceMs) => connections.close(server, graceMs) };
 }
 
-function createCleartextServer(handler: DualRequestHandler, connections: ConnectionTracker): net.Server {
-  const h2 = http2.createServer(http2Limits, handler);
+// Header limits: see maxHeaderBytes. The stream limit is advertised in SETTINGS and enforced by nghttp2 (a peer
+// that ignores it has the extra streams refused).
+function http2Options(limits: ConnectionLimits): http2.ServerOptions {
+  return { settings: { maxHeaderListSize: maxHeaderBytes, maxConcurrentStreams: limits.http2MaxConcurrentStreams } };
+}
+
+function createCleartextDispatch(handler: DualRequestHandler, connections: ConnectionTracker, limits: ConnectionLimits): (socket: net.Socket) => void {
+  const h2 = http2.createServer(http2Options(limits), handler);
   const h1 = http.createServer({ maxHeaderSize: maxHeaderBytes }, handler);
-  setHttp1Timeouts(h1);
+  setHttp1Timeouts(h1, limits);
   h1.on("request", connections.http1Request);
+  h1.on("clientError", connections.clientError);
   h2.on("session", connections.session);
 
-  return net.createServer((socket) => {
-    connections.socket(socket);
-    socket.on("error", () => socket.destroy());
-    // A connection that never says which protocol it speaks is dropped.
-    socket.setTimeout(firstBytesTimeoutMs, () => socket.destroy());
+  // The tracker's headers deadline also covers a connection that never says which protocol it speaks.
+  return (socket) => {
     let head = Buffer.alloc(0);
     const onData = (chunk: Buffer) => {
       head = Buffer.concat([head, chunk]);
       if (head.length < prefaceStart.length && prefaceStart.subarray(0, head.length).equals(head)) return;
       socket.off("data", onData);
-      socket.setTimeout(0);
       socket.pause();
       socket.unshift(head);
       if (head.subarray(0, prefaceStart.length).equals(prefaceStart)) {
@@ -88,95 +108,35 @@ function createCleartextServer(handler: DualRequestHandler, connections: Connect
       }
     };
     socket.on("data", onData);
-  });
+  };
 }
 
-function createTlsServer(handler: DualRequestHandler, connections: ConnectionTracker, tls: ServerTls): net.Server {
-  // A connection that does not finish its handshake in time is dropped, as in cleartext.
+function createTlsDispatch(handler: DualRequestHandler, connections: ConnectionTracker, limits: ConnectionLimits, tls: ServerTls): (socket: net.Socket) => void {
+  // The tracker bounds the handshake absolutely; Node's handshakeTimeout (an inactivity timer) is only a backstop.
   const server = http2.createSecureServer(
-    { ...http2Limits, cert: tls.cert, key: tls.key, allowHTTP1: true, handshakeTimeout: firstBytesTimeoutMs },
+    { ...http2Options(limits), cert: tls.cert, key: tls.key, allowHTTP1: true, handshakeTimeout: limits.headersTimeoutMs },
     handler,
   );
-  // With allowHTTP1 the server takes http.Server's timeouts for HTTP/1.1 connections (the types do not say so).
-  setHttp1Timeouts(server as unknown as http.Server);
-  // Raw TCP sockets: counted, and destroyed when the grace period ends (whether or not the handshake finished).
-  server.on("connection", connections.socket);
-  server.on("secureConnection", (socket: TLSSocket) => {
+  // With allowHTTP1 the server takes http.Server's settings for HTTP/1.1 connections (the types do not say so).
+  setHttp1Timeouts(server as unknown as http.Server, limits);
+  (server as unknown as { maxHeaderSize: number }).maxHeaderSize = maxHeaderBytes;
+  // Before Node's own listener hands the socket to the HTTP/1.1 parser, so the tracker knows it before any request.
+  server.prependListener("secureConnection", (socket: TLSSocket) => {
     if (socket.alpnProtocol !== "h2") connections.http1Socket(socket);
   });
   server.on("session", connections.session);
+  server.on("clientError", connections.clientError);
   server.on("request", (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse) => {
     if (req instanceof http.IncomingMessage) connections.http1Request(req, res as http.ServerResponse);
   });
-  return server;
+  return (socket) => server.emit("connection", socket);
 }
 
-// Long watch streams must not be cut by Node's default request timeouts.
-function setHttp1Timeouts(server: http.Server): void {
+// The tracker enforces the headers and keep-alive deadlines; Node's keep-alive timer also runs (it announces the
+// timeout in a Keep-Alive header). Long watch streams must not be cut, so there is no request or socket timeout.
+function setHttp1Timeouts(server: http.Server, limits: ConnectionLimits): void {
   server.requestTimeout = 0;
-  server.headersTimeout = 60_000;
-  server.keepAliveTimeout = 5_000;
-}
-
-interface ConnectionTracker {
-  /** Every accepted TCP connection. */
-  socket(socket: net.Socket): void;
-  /** A connection that speaks HTTP/1.1 (for TLS, the TLS socket). */
-  http1Socket(socket: net.Socket): void;
-  http1Request(req: http.IncomingMessage, res: http.ServerResponse): void;
-  session(session: http2.ServerHttp2Session): void;
-  count(): number;
-  close(server: net.Server, graceMs: number): Promise<void>;
-}
-
-function trackConnections(): ConnectionTracker {
-  const sockets = new Set<net.Socket>();
-  const sessions = new Set<http2.ServerHttp2Session>();
-  // HTTP/1.1 sockets with a response in progress; the others are idle and can be closed at once.
-  const busy = new Set<net.Socket>();
-  const h1Sockets = new Set<net.Socket>();
-  let closing = false;
-  return {
-    socket(socket) {
-      sockets.add(socket);
-      socket.once("close", () => sockets.delete(socket));
-    },
-    http1Socket(socket) {
-      h1Sockets.add(socket);
-      socket.once("close", () => h1Sockets.delete(socket));
-    },
-    http1Request(req, res) {
-      const socket = req.socket;
-      busy.add(socket);
-      if (closing) res.setHeader("connection", "close");
-      // A response sent before the request body was read (a message over the size limit) closes the connection:
-      // a client must not reuse a socket whose unread upload is still in flight.
-      const writeHead = res.writeHead;
-      res.writeHead = function (this: http.ServerResponse, ...args: Parameters<typeof writeHead>) {
-        if (!req.complete) this.setHeader("connection", "close");
-        return writeHead.apply(this, args);
-      } as typeof res.writeHead;
-      res.once("close", () => {
-        busy.delete(socket);
-        if (closing || !req.complete) socket.destroySoon();
-      });
-    },
-    session(session) {
-      sessions.add(session);
-      session.once("close", () => sessions.delete(session));
-    },
-    count: () => sockets.size,
-    async close(server, graceMs) {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      closing = true;
-      for (const session of sessions) session.close();
-      // Idle HTTP/1.1 connections close now, busy ones after their current response.
-      for (const socket of h1Sockets) if (!busy.has(socket)) socket.destroySoon();
-      const timer = setTimeout(() => {
-        for (const socket of sockets) socket.destroy();
-      }, graceMs);
-      await closed;
-      clearTimeout(timer);
-    },
-  };
+  server.timeout = 0;
+  server.headersTimeout = limits.headersTimeoutMs;
+  server.keepAliveTimeout = limits.keepAliveTimeoutMs;
 }

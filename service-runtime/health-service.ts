@@ -66,7 +66,9 @@ export function createHealthReporter(options: HealthOptions): HealthReporter {
               yield create(HealthCheckResponseSchema, { status: current });
               last = current;
             }
-            if (shuttingDown || ctx.signal.aborted) return;
+            if (shuttingDown) return;
+            // The caller left (cancel, deadline, its connection went away): not a normal end in the call log.
+            if (ctx.signal.aborted) throw ConnectError.from(ctx.signal.reason, Code.Canceled);
             // Wait for shutdown, the caller leaving, or the next probe.
             await new Promise<void>((resolve) => {
               const wake = () => {

@@ -4,23 +4,25 @@
  * logs and signal handling. A service supplies only its wiring (`build`).
  */
 import type { DescService } from "@bufbuild/protobuf";
-import type { ConnectRouter } from "@connectrpc/connect";
+import type { ConnectRouter, Interceptor } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { setMaxListeners } from "node:events";
 import { ConfigError } from "../common/env.js";
 import { createLogger, errorText, type Logger } from "../common/json-logger.js";
+import { withAuthorizationFieldCount } from "../interceptor/authorization-field-count.js";
 import { createAuthInterceptor } from "../interceptor/connect-auth-interceptor.js";
 import { createJwksKeySource } from "../interceptor/jwks-key-source.js";
 import { createAccessTokenVerifier } from "../interceptor/verify-access-token.js";
 import { Health } from "../gen/grpc/health/v1/health_pb.js";
 import { ServerReflection as ServerReflectionV1 } from "../gen/grpc/reflection/v1/reflection_pb.js";
 import { ServerReflection as ServerReflectionV1alpha } from "../gen/grpc/reflection/v1alpha/reflection_pb.js";
-import { benchmarkAuthSetting, createBenchmarkPrincipalInterceptor, createSwitchedAuthInterceptor } from "./benchmark-without-auth.js";
 import { createCallLogInterceptor } from "./call-log-interceptor.js";
 import { createDescriptorIndex } from "./descriptor-index.js";
 import { createHealthReporter, healthServiceName } from "./health-service.js";
 import { reflectionServiceNames, registerReflection } from "./reflection-service.js";
 import { listenDualProtocol, type DualRequestHandler } from "./dual-protocol-server.js";
+import { peerContextValues } from "./peer-address.js";
+import { createWatchLimitInterceptor } from "./watch-limit-interceptor.js";
 import { loadServiceConfig, type ServiceConfig, type ServiceIdentity } from "./service-config.js";
 import { openSqliteDatabase, type SqliteDatabase } from "./sqlite-database.js";
 
@@ -39,11 +41,21 @@ export interface ServiceDefinition extends ServiceIdentity {
   build(db: SqliteDatabase, logger: Logger): ServiceWiring;
 }
 
+/** What an entry point other than the service's own `main` may change. */
+export interface RunServiceOptions {
+  /**
+   * Wraps the token guard in the interceptor chain. Only the benchmark's own
+   * entry point uses it (to switch auth off and on while measuring); the
+   * services' `main` files never pass it, and no setting reaches it.
+   */
+  wrapAuthInterceptor?: (guard: Interceptor, logger: Logger) => Interceptor;
+}
+
 /** Requests larger than this are refused before decoding (RESOURCE_EXHAUSTED). */
 const readMaxBytes = 4 * 1024 * 1024;
 
 /** Runs a service until SIGINT/SIGTERM; exits with 2 on a configuration error, 1 when it cannot start. */
-export async function runService(definition: ServiceDefinition): Promise<void> {
+export async function runService(definition: ServiceDefinition, options: RunServiceOptions = {}): Promise<void> {
   const logger = createLogger({ component: definition.name });
   let config: ServiceConfig;
   try {
@@ -84,9 +96,6 @@ export async function runService(definition: ServiceDefinition): Promise<void> {
   const verify = createAccessTokenVerifier({ issuer: config.verifier.issuer, audience: config.verifier.audience, keys, cacheMaxEntries: config.tokenCacheSize });
   // Health and reflection are public; everything else is deny-by-default.
   const authInterceptor = createAuthInterceptor({ verify, audience: config.verifier.audience, publicServices: [healthServiceName, ...reflectionServiceNames] });
-  const benchmarkAuth = benchmarkAuthSetting(process.env);
-  if (benchmarkAuth === "off") logger.error("AUTHENTICATION IS OFF (BENCH_DISABLE_AUTH=1): every call is accepted without a token; for benchmarks only");
-  if (benchmarkAuth === "switch") logger.error("AUTHENTICATION CAN BE SWITCHED OFF (BENCH_DISABLE_AUTH=switch): SIGUSR2 turns it off and on; for benchmarks only");
   const shutdown = new AbortController();
   // Every call in flight listens on this signal; without this, Node warns
   // (MaxListenersExceededWarning) on stderr once more than 10 calls overlap.
@@ -98,22 +107,27 @@ export async function runService(definition: ServiceDefinition): Promise<void> {
       registerReflection(router, descriptors);
     },
     readMaxBytes,
+    // The caller's address, for the per-address watch limit; how many authorization fields came (Node keeps
+    // only the first of repeated ones; the auth interceptor refuses more than one).
+    contextValues: (req) => withAuthorizationFieldCount(req, peerContextValues(req)),
     shutdownSignal: shutdown.signal,
     interceptors: [
       createCallLogInterceptor(logger),
-      benchmarkAuth === "off"
-        ? createBenchmarkPrincipalInterceptor()
-        : benchmarkAuth === "switch"
-          ? createSwitchedAuthInterceptor(authInterceptor, (on) =>
-              on ? logger.error("authentication is on again (SIGUSR2)") : logger.error("AUTHENTICATION IS OFF (SIGUSR2): every call is accepted without a token"),
-            )
-          : authInterceptor,
+      options.wrapAuthInterceptor ? options.wrapAuthInterceptor(authInterceptor, logger) : authInterceptor,
+      // After the token guard: counts authenticated watches per client id, and refused calls take no slot.
+      createWatchLimitInterceptor({ perAddress: config.watchLimitPerAddress, perClient: config.watchLimitPerClient }),
     ],
   }) as DualRequestHandler;
 
   let server;
   try {
-    server = await listenDualProtocol(handler, config.port, config.host, config.tls);
+    server = await listenDualProtocol(handler, config.port, config.host, {
+      tls: config.tls,
+      limits: config.connections,
+      // Rate-limited by the server: the first refusal, then at most one line per 10 s while they go on.
+      onConnectionsRefused: (r) =>
+        logger.warn("refusing connections over the connection limits", { over_process_limit: r.process, over_address_limit: r.address, open: r.open, max_connections: config.connections.maxConnections, max_per_address: config.connections.maxConnectionsPerAddress }),
+    });
   } catch (err) {
     const code = (err as { code?: string }).code;
     const reason = code === "EADDRINUSE" ? `port ${config.port} is already in use (set ${definition.envPrefix}_PORT)` : errorText(err);

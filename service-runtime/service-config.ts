@@ -6,6 +6,8 @@ import { join } from "node:path";
 import { readInteger, readOptionalString, readPort, readString } from "../common/env.js";
 import { loadServerTls, readCaFile, type ServerTls } from "../common/tls.js";
 import { loadVerifierConfig, type VerifierConfig } from "../interceptor/verifier-config.js";
+import { loadConnectionLimits, type ConnectionLimits } from "./connection-limits.js";
+import { watchLimitSettings } from "./watch-limit-interceptor.js";
 
 export interface ServiceIdentity {
   /** Short name used in logs and file names, e.g. "calendar". */
@@ -28,8 +30,14 @@ export interface ServiceConfig {
   authCa: string | undefined;
   /** AUTH_TOKEN_CACHE_SIZE: how many verified tokens to remember (0 turns the cache off); default 10000. */
   tokenCacheSize: number;
+  /** SERVICE_HEADERS_TIMEOUT_MS, SERVICE_MAX_CONNECTIONS and the other limits on what clients hold open (connection-limits.ts). */
+  connections: ConnectionLimits;
   /** How long shutdown waits for in-flight calls, in ms. */
   shutdownGraceMs: number;
+  /** SERVICE_MAX_WATCHES_PER_ADDRESS: open watch streams (Health/Watch and Watch*) allowed per caller address; default 100. */
+  watchLimitPerAddress: number;
+  /** SERVICE_MAX_WATCHES_PER_CLIENT: open watch streams allowed per authenticated client id; default 100. */
+  watchLimitPerClient: number;
 }
 
 /** The issuer a service expects by default when it serves TLS itself: the whole system is then taken to run TLS. */
@@ -55,6 +63,9 @@ export function loadServiceConfig(env: Readonly<Record<string, string | undefine
     verifier: loadVerifierConfig(verifierEnv, `${identity.envPrefix}_AUDIENCE`, identity.defaultAudience),
     authCa: caFile === undefined ? undefined : readCaFile("AUTH_CA_FILE", caFile),
     tokenCacheSize: readInteger(env, "AUTH_TOKEN_CACHE_SIZE", 10_000, 0, 1_000_000),
+    connections: loadConnectionLimits(env),
     shutdownGraceMs: 10_000,
+    watchLimitPerAddress: readInteger(env, watchLimitSettings.perAddress, 100, 1, 100_000),
+    watchLimitPerClient: readInteger(env, watchLimitSettings.perClient, 100, 1, 100_000),
   };
 }

@@ -6,7 +6,7 @@ import { startSystem, type TestSystem } from "./support/system.js";
 
 let system: TestSystem;
 before(async () => {
-  system = await startSystem({ authEnv: { AUTH_FAILED_AUTH_LIMIT_PER_CLIENT: "2" } });
+  system = await startSystem({ authEnv: { AUTH_FAILED_AUTH_LIMIT_PER_CLIENT_ADDRESS: "2" } });
 });
 after(() => system?.stop());
 

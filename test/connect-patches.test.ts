@@ -6,7 +6,8 @@
  * - a unary call that completes aborts its handler signal with one shared
  *   reason, and connect-node does not abort the request signal of a stream
  *   that closed cleanly after its response: no AbortError (a DOMException
- *   with a stack trace) is built per call.
+ *   with a stack trace) is built per call; a stream whose session goes away
+ *   before its response ended (no RST_STREAM) is still aborted.
  * This fails if a patch is missing, checks the wire behaviour of raw gRPC
  * requests, and checks that a handler's signal still reports cancellation
  * and deadlines.
@@ -40,7 +41,7 @@ test("the patches are applied", () => {
   assert.match(esmFile("@connectrpc/connect/protocol-grpc", "handler-factory.js"), /function createUnaryHandler\(opt, spec, serialization\)/, hint);
   assert.match(esmFile("@connectrpc/connect/protocol", "signals.js"), /export const callCompletedReason/, hint);
   assert.match(esmFile("@connectrpc/connect/protocol-connect", "handler-factory.js"), /context\.abort\(callCompletedReason\)/, hint);
-  assert.match(esmFile("@connectrpc/connect-node", "node-universal-handler.js"), /nodeResponse\.writableFinished/, hint);
+  assert.match(esmFile("@connectrpc/connect-node", "node-universal-handler.js"), /nodeResponse\.writableEnded\)\) \{/, hint);
 });
 
 /** Sends raw bytes as a gRPC request body and returns grpc-status and grpc-message. */
@@ -176,4 +177,25 @@ test("a unary handler's signal: aborted when the call completes, on client cance
     await probe.stop();
   }
   printSummary("handler signal reasons (connect patches)", rows);
+});
+
+test("a handler's signal is aborted when its HTTP/2 session is destroyed without RST_STREAM", async () => {
+  const probe = await startSignalProbe();
+  try {
+    // Two calls that wait for their signal, on one session that the client then destroys.
+    const session = http2.connect(probe.url);
+    session.on("error", () => {});
+    for (let i = 0; i < 2; i++) {
+      const req = session.request({ ":method": "POST", ":path": "/m2m.notes.v1.NoteService/ListNotes", "content-type": "application/grpc", te: "trailers" });
+      req.on("error", () => {});
+      req.end(envelope([0x08, 0x07])); // page_size: 7
+    }
+    await callsSeen(probe, 2);
+    session.destroy();
+    const signals = probe.contexts.map((ctx) => ctx.signal);
+    for (let i = 0; i < 200 && !signals.every((s) => s.aborted); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.deepEqual(signals.map((s) => s.aborted), [true, true], "every handler sees its session go away");
+  } finally {
+    await probe.stop();
+  }
 });

@@ -1,6 +1,6 @@
 /**
  * Abuse of the token endpoint, against the real auth provider with the
- * default limits (5 failures per client id, 20 per address) and a 2 s window:
+ * default limits (5 failures per client id and address, 20 per address) and a 2 s window:
  * repeated wrong secrets are answered 429 slow_down with Retry-After, the
  * right secret too while throttled, and it works again once Retry-After has
  * passed; oversized and malformed bodies get 400 and count for nothing. Plus
@@ -54,7 +54,7 @@ describe("token endpoint abuse", () => {
   it("slows down wrong secrets for one client: 429 after 5, until Retry-After, then the right secret works", async () => {
     for (let i = 0; i < 5; i++) assert.equal((await tokenAs("victim", wrong())).status, 401);
     const refused = await tokenAs("victim", provider.secrets["victim"]!);
-    const retryAfter = assertSlowDown(refused, /for this client/);
+    const retryAfter = assertSlowDown(refused, /for this client from this address/);
     assert.equal((await tokenAs("bystander", provider.secrets["bystander"]!)).status, 200, "other clients are not affected");
     await sleep(retryAfter * 1000);
     assert.equal((await tokenAs("victim", provider.secrets["victim"]!)).status, 200, "works again after Retry-After");
@@ -94,8 +94,8 @@ describe("token endpoint abuse", () => {
 
   it("logs each throttle once as a warning, without secrets", async () => {
     const warnings = provider.server.logs().filter((l) => l["msg"] === "too many failed client authentications; refusing for a while");
-    assert.deepEqual(warnings.map((w) => w["limit"]).sort(), ["address", "client"]);
-    assert.equal(warnings.find((w) => w["limit"] === "client")!["client_id"], "victim");
+    assert.deepEqual(warnings.map((w) => w["limit"]).sort(), ["address", "client-address"]);
+    assert.equal(warnings.find((w) => w["limit"] === "client-address")!["client_id"], "victim");
     const all = provider.server.output.join("\n");
     for (const secret of Object.values(provider.secrets)) assert.ok(!all.includes(secret));
   });

@@ -1,0 +1,38 @@
+/**
+ * The network address of the caller, as a per-call context value. Handlers and
+ * interceptors see only Connect's request, not Node's, so the address is read
+ * from the Node request when the call arrives (connectNodeAdapter's
+ * `contextValues`) and travels with the call under `kPeerAddress`.
+ *
+ * It is the address of the TCP peer: behind a proxy, the proxy's. Forwarding
+ * headers (X-Forwarded-For) are not trusted; any caller can write them.
+ */
+import { createContextKey, createContextValues, type ContextValues } from "@connectrpc/connect";
+import type http from "node:http";
+import type http2 from "node:http2";
+
+/** The caller's IP address (IPv4-mapped IPv6 addresses as plain IPv4); undefined when Node does not know it. */
+export const kPeerAddress = createContextKey<string | undefined>(undefined, { description: "the caller's network address" });
+
+/**
+ * The context values of a new call: `kPeerAddress` set from the request's
+ * socket. Pass as connectNodeAdapter's `contextValues` option.
+ */
+export function peerContextValues(req: http.IncomingMessage | http2.Http2ServerRequest): ContextValues {
+  const values = createContextValues();
+  const address = peerAddressOf(req);
+  if (address !== undefined) values.set(kPeerAddress, address);
+  return values;
+}
+
+/** The remote address of the request's connection, or undefined once the connection is gone. */
+export function peerAddressOf(req: http.IncomingMessage | http2.Http2ServerRequest): string | undefined {
+  let address: string | undefined;
+  try {
+    // An HTTP/2 request's socket is a proxy that throws once its session is destroyed.
+    address = req.socket.remoteAddress;
+  } catch {
+    return undefined;
+  }
+  return address?.startsWith("::ffff:") && address.includes(".") ? address.slice("::ffff:".length) : address;
+}
