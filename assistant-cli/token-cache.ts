@@ -5,8 +5,9 @@
  * A cache file that cannot be read or written is ignored: caching is an
  * optimisation, never a reason to fail.
  */
-import { chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { dirname } from "node:path";
+import { ensurePrivateDir, writePrivateFileAtomic } from "../common/private-files.js";
 import type { IssuedToken } from "./token-endpoint-client.js";
 
 export interface TokenCache {
@@ -36,11 +37,8 @@ export function createTokenCache(options: TokenCacheOptions): TokenCache {
     if (!options.file) return;
     const fresh = Object.fromEntries([...memory].filter(([, token]) => token.expiresAt > now()));
     try {
-      mkdirSync(dirname(options.file), { recursive: true, mode: 0o700 });
-      const temp = `${options.file}.${process.pid}.tmp`;
-      writeFileSync(temp, JSON.stringify(fresh), { mode: 0o600 });
-      chmodSync(temp, 0o600);
-      renameSync(temp, options.file);
+      ensurePrivateDir(dirname(options.file));
+      writePrivateFileAtomic(options.file, JSON.stringify(fresh));
     } catch {
       // Unwritable cache: the next command asks for a new token.
     }

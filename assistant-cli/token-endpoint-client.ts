@@ -3,7 +3,7 @@
  * auth provider's token endpoint (client_secret_basic, form body), over TLS
  * trusting a given CA when asked. Failures become CliErrors that say what to do.
  */
-import { createFetchTrustingCa } from "../common/fetch-trusting-ca.js";
+import { createFetchTrustingCa, type FetchLike } from "../common/fetch-trusting-ca.js";
 import { describeTlsFailure } from "../common/tls.js";
 import { CliError } from "../common/cli-error.js";
 import type { ClientCredentials } from "./client-credentials.js";
@@ -22,6 +22,13 @@ export interface TokenRequestOptions {
   ca?: string | undefined;
 }
 
+// The fetch of the last CA asked for (the assistant has one), so token requests share its connection pool.
+let trusting: { ca: string; fetch: FetchLike } | undefined;
+function fetchTrusting(ca: string): FetchLike {
+  if (trusting?.ca !== ca) trusting = { ca, fetch: createFetchTrustingCa(ca) };
+  return trusting.fetch;
+}
+
 /** What to do about a certificate the assistant does not trust. */
 export const caFileHint = "pass --ca-file (or set ASSISTANT_CA_FILE) with the CA that signed it";
 
@@ -32,7 +39,7 @@ export async function requestAccessToken(
   scope: string,
   options: TokenRequestOptions = {},
 ): Promise<IssuedToken> {
-  const fetchToken = options.ca === undefined ? fetch : createFetchTrustingCa(options.ca);
+  const fetchToken = options.ca === undefined ? fetch : fetchTrusting(options.ca);
   const basic = Buffer.from(`${encodeURIComponent(credentials.clientId)}:${encodeURIComponent(credentials.clientSecret)}`).toString("base64");
   let response: Response;
   try {

@@ -10,10 +10,10 @@ import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { ConfigError } from "../common/env.js";
 import { createLogger, errorText, type Logger } from "../common/json-logger.js";
-import { buildAuthProviderApp } from "./app.js";
+import { buildAuthProviderApp } from "./http/app.js";
 import type { AuthBackend } from "./auth-backend.js";
 import { loadAuthProviderConfig, resolveIssuer, type AuthProviderConfig } from "./config.js";
-import { startEmbeddedBackend } from "./embedded-backend.js";
+import { startEmbeddedBackend } from "./embedded/embedded-backend.js";
 import { startSuperTokensBackend } from "./supertokens/supertokens-backend.js";
 
 /** How long shutdown waits for in-flight requests before closing every connection. */

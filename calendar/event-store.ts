@@ -1,8 +1,11 @@
 /**
  * Events in SQLite. Timestamps are stored as (seconds, nanos) so nothing a
- * client sends is rounded; lists use keyset pagination on (start, id).
+ * client sends is rounded; lists use keyset pagination on (start, id). Every
+ * statement is prepared once per store, the list query once per combination
+ * of filters.
  */
 import { create } from "@bufbuild/protobuf";
+import type { Statement } from "better-sqlite3";
 import { timestampFromMs, type Timestamp } from "@bufbuild/protobuf/wkt";
 import { randomUUID } from "node:crypto";
 import { EventSchema, type Event } from "../gen/m2m/calendar/v1/calendar_pb.js";
@@ -94,25 +97,26 @@ export function createEventStore(db: SqliteDatabase): EventStore {
     end_nanos: fields.endTime.nanos,
   });
 
+  // One list statement per combination of the filters set (after, timeMin, timeMax: 8 at most), each prepared the
+  // first time a list needs it and reused after, as the other statements are.
+  const listStatements = new Map<number, ListStatement>();
+  const listStatement = (after: boolean, timeMin: boolean, timeMax: boolean): ListStatement => {
+    const variant = (after ? 1 : 0) | (timeMin ? 2 : 0) | (timeMax ? 4 : 0);
+    let statement = listStatements.get(variant);
+    if (statement === undefined) {
+      statement = db.prepare<[Record<string, unknown>], EventRow>(listSql(after, timeMin, timeMax));
+      listStatements.set(variant, statement);
+    }
+    return statement;
+  };
+
   return {
     list({ limit, after, timeMin, timeMax }) {
-      const where: string[] = [];
       const params: Record<string, unknown> = { limit: limit + 1 };
-      if (after) {
-        where.push("(start_seconds, start_nanos, id) > (@after_s, @after_n, @after_id)");
-        Object.assign(params, { after_s: after[0], after_n: after[1], after_id: after[2] });
-      }
-      if (timeMin) {
-        where.push("(end_seconds, end_nanos) > (@min_s, @min_n)");
-        Object.assign(params, { min_s: timeMin.seconds, min_n: timeMin.nanos });
-      }
-      if (timeMax) {
-        where.push("(start_seconds, start_nanos) < (@max_s, @max_n)");
-        Object.assign(params, { max_s: timeMax.seconds, max_n: timeMax.nanos });
-      }
-      const sql = `SELECT * FROM events ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
-        ORDER BY start_seconds, start_nanos, id LIMIT @limit`;
-      const rows = db.prepare<[Record<string, unknown>], EventRow>(sql).all(params);
+      if (after) Object.assign(params, { after_s: after[0], after_n: after[1], after_id: after[2] });
+      if (timeMin) Object.assign(params, { min_s: timeMin.seconds, min_n: timeMin.nanos });
+      if (timeMax) Object.assign(params, { max_s: timeMax.seconds, max_n: timeMax.nanos });
+      const rows = listStatement(after !== undefined, timeMin !== undefined, timeMax !== undefined).all(params);
       return { events: rows.slice(0, limit).map(toEvent), hasMore: rows.length > limit };
     },
     get(id) {
@@ -139,6 +143,18 @@ export function createEventStore(db: SqliteDatabase): EventStore {
       return toEvent(row);
     }),
   };
+}
+
+type ListStatement = Statement<[Record<string, unknown>], EventRow>;
+
+/** The list query with the conditions of the filters that are set; named parameters as `list` binds them. */
+function listSql(after: boolean, timeMin: boolean, timeMax: boolean): string {
+  const where: string[] = [];
+  if (after) where.push("(start_seconds, start_nanos, id) > (@after_s, @after_n, @after_id)");
+  if (timeMin) where.push("(end_seconds, end_nanos) > (@min_s, @min_n)");
+  if (timeMax) where.push("(start_seconds, start_nanos) < (@max_s, @max_n)");
+  return `SELECT * FROM events ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
+    ORDER BY start_seconds, start_nanos, id LIMIT @limit`;
 }
 
 function toEvent(row: EventRow): Event {

@@ -7,6 +7,7 @@
  * refused connection.
  */
 import type net from "node:net";
+import { addressKey } from "../common/client-address.js";
 
 /** Which cap refused a connection. */
 export type RefusalReason = "process" | "address";
@@ -36,8 +37,9 @@ export interface ConnectionAdmission {
 }
 
 /**
- * Creates the admission check. Addresses are compared as written by the kernel, with an IPv4-mapped IPv6 address
- * (`::ffff:10.0.0.1`) taken as its IPv4 form.
+ * Creates the admission check. The per-address cap counts callers by `addressKey`: an IPv4 address (an
+ * IPv4-mapped IPv6 address taken as its IPv4 form), or an IPv6 /64, so one host cannot multiply the cap by
+ * switching among the addresses of its prefix.
  */
 export function createConnectionAdmission(options: ConnectionAdmissionOptions): ConnectionAdmission {
   const perAddress = new Map<string, number>();
@@ -63,11 +65,11 @@ export function createConnectionAdmission(options: ConnectionAdmissionOptions): 
 
   return {
     admit(socket) {
-      const address = normalizeAddress(socket.remoteAddress);
-      if (address === undefined) {
+      if (socket.remoteAddress === undefined) {
         socket.destroy(); // already gone
         return false;
       }
+      const address = addressKey(socket.remoteAddress);
       if (open >= options.maxConnections) {
         refuse(socket, "process");
         return false;
@@ -89,8 +91,4 @@ export function createConnectionAdmission(options: ConnectionAdmissionOptions): 
     },
     count: () => open,
   };
-}
-
-function normalizeAddress(address: string | undefined): string | undefined {
-  return address?.startsWith("::ffff:") && address.includes(".") ? address.slice("::ffff:".length) : address;
 }

@@ -6,6 +6,8 @@
  *
  * It is the address of the TCP peer: behind a proxy, the proxy's. Forwarding
  * headers (X-Forwarded-For) are not trusted; any caller can write them.
+ * Per-address limits count it by `addressKey` (common/client-address.ts), which
+ * groups an IPv6 caller by its /64; the value here stays the exact address.
  */
 import { createContextKey, createContextValues, type ContextValues } from "@connectrpc/connect";
 import type http from "node:http";

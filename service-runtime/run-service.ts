@@ -17,6 +17,7 @@ import { Health } from "../gen/grpc/health/v1/health_pb.js";
 import { ServerReflection as ServerReflectionV1 } from "../gen/grpc/reflection/v1/reflection_pb.js";
 import { ServerReflection as ServerReflectionV1alpha } from "../gen/grpc/reflection/v1alpha/reflection_pb.js";
 import { createCallLogInterceptor } from "./call-log-interceptor.js";
+import { createCallerGoneInterceptor } from "./caller-gone-interceptor.js";
 import { createDescriptorIndex } from "./descriptor-index.js";
 import { createHealthReporter, healthServiceName } from "./health-service.js";
 import { reflectionServiceNames, registerReflection } from "./reflection-service.js";
@@ -113,6 +114,8 @@ export async function runService(definition: ServiceDefinition, options: RunServ
     shutdownSignal: shutdown.signal,
     interceptors: [
       createCallLogInterceptor(logger),
+      // A caller that leaves with its request stream open ends its call as CANCELED, not UNKNOWN.
+      createCallerGoneInterceptor(),
       options.wrapAuthInterceptor ? options.wrapAuthInterceptor(authInterceptor, logger) : authInterceptor,
       // After the token guard: counts authenticated watches per client id, and refused calls take no slot.
       createWatchLimitInterceptor({ perAddress: config.watchLimitPerAddress, perClient: config.watchLimitPerClient }),

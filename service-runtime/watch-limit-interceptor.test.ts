@@ -7,9 +7,9 @@ import { createHealthReporter } from "./health-service.js";
 import { kPeerAddress } from "./peer-address.js";
 import { createWatchLimitInterceptor } from "./watch-limit-interceptor.js";
 
-function setUp(perAddress: number) {
+function setUp(perAddress: number, addresses: () => string = () => "192.0.2.1") {
   const fromAddress: Interceptor = (next) => (req) => {
-    req.contextValues.set(kPeerAddress, "192.0.2.1");
+    req.contextValues.set(kPeerAddress, addresses());
     return next(req);
   };
   const reporter = createHealthReporter({ services: [], probe: () => true, probeIntervalMs: 60_000 });
@@ -43,6 +43,21 @@ test("a watch over the per-address limit is RESOURCE_EXHAUSTED; a cancelled one 
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
   }
+});
+
+test("IPv6 callers of one /64 share the per-address limit; another /64 has its own", async () => {
+  let address = "2001:db8:0:1::a";
+  const client = setUp(1, () => address);
+  const open = new AbortController();
+  await firstMessage(client, open.signal);
+  address = "2001:db8:0:1:ffff:ffff:ffff:fffe"; // another address of the same /64
+  await assert.rejects(firstMessage(client, open.signal), (err) => {
+    const e = ConnectError.from(err);
+    return e.code === Code.ResourceExhausted && e.rawMessage.includes("too many open watch streams from 2001:db8:0:1::/64");
+  });
+  address = "2001:db8:0:2::a";
+  await firstMessage(client, open.signal);
+  open.abort();
 });
 
 test("a limit below 1 is a TypeError at construction", () => {

@@ -4,13 +4,15 @@
  * token's client id). A watch is any server-streaming method: Health/Watch,
  * WatchEvents, WatchNotes. Each open watch holds an HTTP/2 stream, a handler
  * and a change-feed subscriber that every write walks; without a cap one
- * caller can open thousands. A watch over a cap is refused with
+ * caller can open thousands. Addresses are counted by `addressKey` (an IPv6
+ * caller by its /64), so one host cannot multiply the cap across its prefix. A watch over a cap is refused with
  * RESOURCE_EXHAUSTED before its handler runs; its slot is freed the moment the
  * call ends, however it ends (completion, error, cancel, deadline, the
  * connection going away, shutdown). Refusals reach the logs through the call
  * log interceptor, like any other error.
  */
 import { Code, ConnectError, type Interceptor, type StreamResponse } from "@connectrpc/connect";
+import { addressKey, unknownAddressKey } from "../common/client-address.js";
 import { kPrincipal } from "../interceptor/connect-auth-interceptor.js";
 import { kPeerAddress } from "./peer-address.js";
 
@@ -21,7 +23,7 @@ export const watchLimitSettings = {
 } as const;
 
 export interface WatchLimitOptions {
-  /** Open watches allowed per caller address (`kPeerAddress`); a positive whole number. */
+  /** Open watches allowed per caller address (`kPeerAddress`, counted by its `addressKey`); a positive whole number. */
   perAddress: number;
   /** Open watches allowed per authenticated client id (`kPrincipal`); a positive whole number. */
   perClient: number;
@@ -63,11 +65,11 @@ export function createWatchLimitInterceptor(options: WatchLimitOptions): Interce
   return (next) => (req) => (req.method.methodKind === "server_streaming" ? limited(next, req) : next(req));
 
   async function limited(next: AnyCall, req: Parameters<AnyCall>[0]) {
-    const address = req.contextValues.get(kPeerAddress) ?? "an unknown address";
+    const address = addressKey(req.contextValues.get(kPeerAddress));
     const clientId = req.contextValues.get(kPrincipal)?.clientId;
     if (byAddress.count(address) >= options.perAddress) {
       throw new ConnectError(
-        `too many open watch streams from ${address}: at most ${options.perAddress} per address (${watchLimitSettings.perAddress}); close one before opening another`,
+        `too many open watch streams from ${address === unknownAddressKey ? "an unknown address" : address}: at most ${options.perAddress} per address (${watchLimitSettings.perAddress}); close one before opening another`,
         Code.ResourceExhausted,
       );
     }

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { decodeProtectedHeader } from "jose";
-import { basicAuthorization, requestToken } from "../auth-provider/auth-provider-fixtures.js";
+import { basicAuthorization, requestToken } from "./support/auth-provider.js";
 import { runNode, type CliResult } from "./support/cli.js";
 import { runCommand } from "./support/commands.js";
 import { startProcess, tempDataDir, type RunningProcess } from "./support/processes.js";

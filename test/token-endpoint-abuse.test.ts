@@ -18,8 +18,8 @@ import {
   startAuthProvider,
   type AuthProviderUnderTest,
   type TokenAnswer,
-} from "../auth-provider/auth-provider-fixtures.js";
-import { createClientStore, generateClientSecret } from "../auth-provider/client-store.js";
+} from "./support/auth-provider.js";
+import { createClientStore, generateClientSecret } from "../auth-provider/clients/client-store.js";
 
 const fields = { grant_type: "client_credentials", audience: "calendar-service", scope: "calendar.read" };
 let provider: AuthProviderUnderTest;

@@ -10,8 +10,8 @@
 import assert from "node:assert/strict";
 import { request } from "node:http";
 import { after, before, describe, it } from "node:test";
-import { basicAuthorization, startAuthProvider, type AuthProviderUnderTest } from "../auth-provider/auth-provider-fixtures.js";
-import { generateClientSecret } from "../auth-provider/client-store.js";
+import { basicAuthorization, startAuthProvider, type AuthProviderUnderTest } from "./support/auth-provider.js";
+import { generateClientSecret } from "../auth-provider/clients/client-store.js";
 
 const fields = { grant_type: "client_credentials", audience: "calendar-service", scope: "calendar.read" };
 const clientIds = ["victim", "target", "json-string"] as const;

@@ -6,7 +6,6 @@ import { applyChange, scrollTop, selectionIndex } from "./list-changes.js";
 import { escapeLines, firstLine, unescapeLines } from "./text-lines.js";
 import { isoLocal } from "../local-time.js";
 import { parseTimeInput } from "../time-input.js";
-import { reconnectDelay } from "./use-live-list.js";
 
 function item(id: string, order: number, updated = 0): Item & { order: number } {
   return { id, title: id, description: "", createdBy: "c", updatedBy: "c", order, updateTime: timestampFromMs(updated) };
@@ -61,8 +60,5 @@ describe("text and time helpers", () => {
       const text = isoLocal(timestampFromMs(ms));
       assert.equal(parseTimeInput("start", text).getTime(), ms, text);
     }
-  });
-  test("reconnect delays double up to 30 s", () => {
-    assert.deepEqual([0, 1, 2, 3, 4, 5, 6].map(reconnectDelay), [1000, 2000, 4000, 8000, 16000, 30000, 30000]);
   });
 });

@@ -2,10 +2,12 @@
  * A list that stays current: it opens the collection's watch stream, loads the
  * full list once the stream is live (so no change falls between the two), then
  * applies each change in place. When the stream fails it reports the error and
- * reconnects with backoff, reloading the list each time.
+ * reconnects with the project's one backoff (common/retry-with-backoff.ts: 1 s,
+ * 2 s, 4 s … at most 30 s, each ±20 %), reloading the list each time.
  */
 import { Code, ConnectError } from "@connectrpc/connect";
 import { useCallback, useEffect, useRef, useState } from "react";
+import { retryWithBackoff } from "../../common/retry-with-backoff.js";
 import { cliErrorFromRpc } from "../rpc-errors.js";
 import type { Change, Collection, Item } from "./collection.js";
 import { applyChange } from "./list-changes.js";
@@ -21,11 +23,6 @@ export interface LiveList<T extends Item> {
   reload(): Promise<void>;
   /** Applies a change made here (the watch stream brings it again; that is harmless). */
   apply(change: Change<T>): void;
-}
-
-/** Delay before reconnect attempt `attempt` (0-based): 1 s, 2 s, 4 s … at most 30 s. */
-export function reconnectDelay(attempt: number): number {
-  return Math.min(30_000, 1_000 * 2 ** attempt);
 }
 
 /** One line for a failed call to the collection's service. */
@@ -75,10 +72,12 @@ interface Sinks<T extends Item> {
   report(status: Status): void;
 }
 
+// Until `signal` aborts: each attempt opens the watch and runs until the stream fails; a stream that came up
+// starts the backoff over.
 async function watchForever<T extends Item>(collection: Collection<T>, signal: AbortSignal, sinks: Sinks<T>): Promise<void> {
-  let attempt = 0;
-  while (!signal.aborted) {
-    try {
+  let reconnecting = false;
+  await retryWithBackoff(
+    async (progress) => {
       for await (const change of collection.watch(signal)) {
         if (change.type !== "started") {
           sinks.apply(change);
@@ -86,28 +85,19 @@ async function watchForever<T extends Item>(collection: Collection<T>, signal: A
         }
         sinks.replace(await collection.list(signal));
         sinks.connection("live");
-        if (attempt > 0) sinks.report({ tone: "success", text: `${collection.service} is back; ${collection.title.toLowerCase()} reloaded` });
-        attempt = 0;
+        if (reconnecting) sinks.report({ tone: "success", text: `${collection.service} is back; ${collection.title.toLowerCase()} reloaded` });
+        reconnecting = false;
+        progress();
       }
       throw new ConnectError("the watch stream ended", Code.Unavailable);
-    } catch (err) {
-      if (signal.aborted) return;
-      const delay = reconnectDelay(attempt++);
-      sinks.connection("reconnecting");
-      sinks.report({ tone: "error", text: `${describeError(collection, err)} (retrying in ${delay / 1000} s)` });
-      await sleep(delay, signal);
-    }
-  }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-  });
+    },
+    {
+      signal,
+      onFailure(err, delayMs) {
+        reconnecting = true;
+        sinks.connection("reconnecting");
+        sinks.report({ tone: "error", text: `${describeError(collection, err)} (retrying in ${(delayMs / 1000).toFixed(1)} s)` });
+      },
+    },
+  );
 }

@@ -7,10 +7,10 @@
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { ConfigError, readInteger, readOptionalString, readString } from "../../common/env.js";
-import { openAuthDatabase, type AuthDatabase } from "../auth-database.js";
-import { createClientStore, type ClientStore } from "../client-store.js";
+import { openAuthDatabase, type AuthDatabase } from "../storage/auth-database.js";
+import { createClientStore, type ClientStore } from "../clients/client-store.js";
 import { loadKeyRotationSettings, type KeyRotationSettings } from "../config.js";
-import { hashKeyOf, issuerKeysPath, readIssuerKeys } from "../issuer-keys.js";
+import { hashKeyOf, issuerKeysPath, readIssuerKeys } from "../keys/key-file.js";
 import { CliError } from "../../common/cli-error.js";
 
 type Env = Readonly<Record<string, string | undefined>>;

@@ -4,9 +4,9 @@
  * printing, and stored only as hashes (except the credentials file the
  * assistant already reads its secret from, which is kept in step).
  */
-import { clientEntry, clientsFilePath, readClientsFile, writeClientEntry } from "../clients-file.js";
-import { generateClientSecret, type ClientRecord } from "../client-store.js";
-import { assistantClient } from "../bootstrap-assistant-client.js";
+import { clientEntry, clientsFilePath, readClientsFile, writeClientEntry } from "../clients/clients-file.js";
+import { generateClientSecret, type ClientRecord } from "../clients/client-store.js";
+import { assistantClient } from "../clients/bootstrap-assistant-client.js";
 import { CliError } from "../../common/cli-error.js";
 import type { AdminDataDir } from "./admin-data-dir.js";
 import { clientIdPattern, parseClientId, parseTokenList, parseTokenTtl } from "./admin-input.js";

@@ -4,11 +4,11 @@
  * keys file lock); the running auth provider re-reads it within a second,
  * publishes the new key at once and signs with it from its activation time.
  */
-import { generateSigningKey } from "../issuer-keys-file.js";
-import { readIssuerKeys, updateIssuerKeys } from "../issuer-keys.js";
-import { readDefaultTokenTtl } from "../issuer-settings.js";
-import { keyStatuses, type KeyStatus } from "../key-ring.js";
-import { RotationPendingError, rotateSigningKey } from "../key-rotation.js";
+import { generateSigningKey } from "../keys/key-file-format.js";
+import { readIssuerKeys, updateIssuerKeys } from "../keys/key-file.js";
+import { readDefaultTokenTtl } from "../keys/issuer-settings.js";
+import { keyStatuses, type KeyStatus } from "../keys/key-ring.js";
+import { RotationPendingError, rotateSigningKey } from "../keys/key-rotation.js";
 import { CliError } from "../../common/cli-error.js";
 import type { AdminDataDir } from "./admin-data-dir.js";
 

@@ -6,8 +6,8 @@
  */
 import OAuth2Provider from "supertokens-node/recipe/oauth2provider/index.js";
 import type { Logger } from "../../common/json-logger.js";
-import { assistantClient } from "../bootstrap-assistant-client.js";
-import { clientEntry, clientsFilePath, readClientsFile, writeClientEntry, type ClientCredentialsEntry } from "../clients-file.js";
+import { assistantClient } from "../clients/bootstrap-assistant-client.js";
+import { clientEntry, clientsFilePath, readClientsFile, writeClientEntry, type ClientCredentialsEntry } from "../clients/clients-file.js";
 
 /** What we ask the core to register: client credentials only, the assistant's scopes and audiences. */
 export const assistantOAuthClientInput = {

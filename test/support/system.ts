@@ -2,7 +2,9 @@
  * The whole system for end-to-end tests: the real auth provider and both
  * services as child processes on free loopback ports, sharing a temporary
  * data directory, plus generated clients that fetch real tokens. Cleartext by
- * default; `startSystem({ tls })` runs all three with TLS.
+ * default; `startSystem({ tls })` runs all three with TLS. When a part fails
+ * to start, the parts already running are stopped before the error is
+ * rethrown, so a test file fails at once instead of hanging on them.
  */
 import { createClient, type Client, type Interceptor, type Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
@@ -56,9 +58,14 @@ export interface StartSystemOptions {
   tls?: SystemTls;
   /** Extra environment for the auth provider only (e.g. AUTH_TOKEN_TTL_SECONDS). */
   authEnv?: Record<string, string>;
+  /** Extra environment for one service (e.g. SERVICE_MAX_WATCHES_PER_ADDRESS). */
+  serviceEnv?: Partial<Record<"calendar" | "notes", Record<string, string>>>;
 }
 
-/** Starts auth provider, calendar and notes. */
+/**
+ * Starts auth provider, calendar and notes. When one fails to start, it stops the parts it started, removes the
+ * data directory and rethrows the first failure.
+ */
 export async function startSystem(options: StartSystemOptions = {}): Promise<TestSystem> {
   const { tls } = options;
   const tlsEnv: Record<string, string> = tls ? { TLS_CERT_FILE: tls.certFile, TLS_KEY_FILE: tls.keyFile } : {};
@@ -67,14 +74,27 @@ export async function startSystem(options: StartSystemOptions = {}): Promise<Tes
     return tls ? { ...started, url: `https://127.0.0.1:${started.port}` } : started;
   };
   const data = tempDataDir();
-  const auth = await start("auth-provider/main.js", { AUTH_PORT: "0", AUTH_HOST: "127.0.0.1", DATA_DIR: data.path, ...options.authEnv });
-  // With AUTH_PORT=0 the provider derives its issuer from the port it got, and announces it.
-  const issuer = String(auth.logs().find((l) => l["msg"] === "listening")?.["issuer"]);
-  const [calendar, notes] = await Promise.all([
-    start("calendar/main.js", serviceEnv("calendar", data.path, issuer, auth.url)),
-    start("notes/main.js", serviceEnv("notes", data.path, issuer, auth.url)),
-  ]);
-  const credentials = readAssistantCredentials(data.path);
+  const running: RunningProcess[] = [];
+  let auth: RunningProcess, calendar: RunningProcess, notes: RunningProcess, issuer: string, credentials: ClientCredentials;
+  try {
+    auth = await start("auth-provider/main.js", { AUTH_PORT: "0", AUTH_HOST: "127.0.0.1", DATA_DIR: data.path, ...options.authEnv });
+    running.push(auth);
+    // With AUTH_PORT=0 the provider derives its issuer from the port it got, and announces it.
+    issuer = String(auth.logs().find((l) => l["msg"] === "listening")?.["issuer"]);
+    // Both settle before anything is stopped, so that neither is left starting in the background.
+    const services = await Promise.allSettled(
+      (["calendar", "notes"] as const).map((name) => start(`${name}/main.js`, { ...serviceEnv(name, data.path, issuer, auth.url), ...options.serviceEnv?.[name] })),
+    );
+    for (const result of services) if (result.status === "fulfilled") running.push(result.value);
+    const failed = services.find((result): result is PromiseRejectedResult => result.status === "rejected");
+    if (failed) throw failed.reason;
+    [calendar, notes] = services.map((result) => (result as PromiseFulfilledResult<RunningProcess>).value) as [RunningProcess, RunningProcess];
+    credentials = readAssistantCredentials(data.path);
+  } catch (err) {
+    await Promise.all(running.map((part) => part.stop()));
+    data.remove();
+    throw err;
+  }
   const tokens = new Map<string, Promise<string>>();
   const system: TestSystem = {
     dataDir: data.path,
@@ -97,7 +117,7 @@ export async function startSystem(options: StartSystemOptions = {}): Promise<Tes
     async restart(service) {
       const old = system[service];
       await old.stop();
-      const fresh = await start(`${service}/main.js`, serviceEnv(service, data.path, issuer, auth.url, old.port));
+      const fresh = await start(`${service}/main.js`, { ...serviceEnv(service, data.path, issuer, auth.url, old.port), ...options.serviceEnv?.[service] });
       system[service] = fresh;
       return fresh;
     },

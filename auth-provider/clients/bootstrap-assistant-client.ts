@@ -1,0 +1,90 @@
+/**
+ * First-start logic: makes sure the `assistant` client exists and that
+ * $DATA_DIR/clients.json (mode 0600) holds credentials that work, in the shape
+ * the CLI reads: {"assistant": {"clientId": "assistant", "clientSecret": "..."}}.
+ */
+import type { Logger } from "../../common/json-logger.js";
+import { generateClientSecret, type ClientStore } from "./client-store.js";
+import { weakSecretReason } from "./secret-strength.js";
+import { clientEntry, clientsFilePath, readClientsFile, writeClientEntry, type ClientCredentialsEntry } from "./clients-file.js";
+
+/** The assistant client as registered on first start. */
+export const assistantClient = {
+  clientId: "assistant",
+  scopes: ["calendar.read", "calendar.write", "note.read", "note.write"],
+  audiences: ["calendar-service", "note-service"],
+  grantTypes: ["client_credentials"],
+} as const;
+
+/**
+ * What bootstrapping did: created (fresh start), unchanged, reissued (new secret), restored (registered the file's
+ * secret) or disabled (the client is disabled and was left alone).
+ */
+export type BootstrapOutcome = "created" | "unchanged" | "reissued" | "restored" | "disabled";
+
+/** What bootstrapping needs: the client store, the data directory holding clients.json, and a logger. */
+export interface BootstrapOptions {
+  readonly store: ClientStore;
+  readonly dataDir: string;
+  readonly logger: Logger;
+}
+
+/**
+ * Ensures the assistant client and its credentials file agree:
+ * - neither exists: generate a secret, register the client, write the file;
+ * - the client exists and the file's secret authenticates: nothing to do;
+ * - the file is missing, unreadable or its secret does not match: generate a new secret, store its hash, rewrite
+ *   the file and log a warning (without the secret);
+ * - the file has a secret but the client is missing: register the client with that secret.
+ * Never logs a secret. Throws file system or database errors.
+ */
+export function bootstrapAssistantClient(options: BootstrapOptions): { outcome: BootstrapOutcome; file: string } {
+  const { store, dataDir, logger } = options;
+  const file = clientsFilePath(dataDir);
+  const assistant = readAssistantCredentials(file);
+  const existing = store.find(assistantClient.clientId);
+  let outcome: BootstrapOutcome;
+
+  if (existing === undefined) {
+    const fileSecret = assistant?.clientSecret;
+    const restored = fileSecret !== undefined && isUsableSecret(fileSecret) ? fileSecret : undefined;
+    const secret = restored ?? generateClientSecret();
+    // The file first: if the process dies in between, the next start registers the file's secret.
+    if (restored === undefined) writeAssistant(file, secret);
+    if (fileSecret !== undefined && restored === undefined) {
+      logger.warn("the assistant's secret in the credentials file is too weak to register; a new one was generated", { file });
+    }
+    store.register({ ...assistantClient, secret });
+    outcome = restored === undefined ? "created" : "restored";
+  } else if (existing.disabled) {
+    logger.warn("the assistant client is disabled; its credentials were left as they are", { file });
+    outcome = "disabled";
+  } else if (assistant !== undefined && store.authenticate(assistantClient.clientId, assistant.clientSecret)) {
+    outcome = "unchanged";
+  } else {
+    const fresh = generateClientSecret();
+    store.setSecret(assistantClient.clientId, fresh);
+    writeAssistant(file, fresh);
+    logger.warn("the assistant client secret was re-issued: the credentials file was missing or did not match", {
+      file,
+    });
+    outcome = "reissued";
+  }
+  logger.info("assistant client credentials", { file, client_id: assistantClient.clientId, outcome });
+  return { outcome, file };
+}
+
+/** The assistant's credentials in a clients.json file; undefined when the file or entry is missing or malformed. */
+export function readAssistantCredentials(file: string): ClientCredentialsEntry | undefined {
+  const entry = clientEntry(readClientsFile(file), assistantClient.clientId);
+  return entry?.clientId === assistantClient.clientId ? entry : undefined;
+}
+
+function writeAssistant(file: string, secret: string): void {
+  writeClientEntry(file, assistantClient.clientId, { clientId: assistantClient.clientId, clientSecret: secret });
+}
+
+// A weak secret found in the file is replaced by a generated one rather than registered.
+function isUsableSecret(secret: string): boolean {
+  return weakSecretReason(secret) === undefined;
+}

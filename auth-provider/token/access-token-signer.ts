@@ -1,0 +1,64 @@
+/**
+ * Minting access tokens: ES256-signed JWTs with the claims DESIGN.md lists
+ * (iss, sub, client_id, aud as an array, scp as an array, iat, nbf = iat, exp,
+ * jti), the header carrying kid and typ "JWT". A token never outlives its
+ * key's publication: when the key has a signUntil (it is being rotated out),
+ * exp is capped there and expires_in says so.
+ */
+import { randomUUID } from "node:crypto";
+import { SignJWT } from "jose";
+import type { GrantedToken } from "./client-credentials-grant.js";
+import type { SigningKey } from "../keys/key-ring.js";
+
+/** Options of {@link createAccessTokenSigner}. */
+export interface AccessTokenSignerOptions {
+  /** The iss claim. */
+  readonly issuer: string;
+  /** The key that signs, or a function asked for it per token (keys rotate while the process runs). */
+  readonly key: SigningKey | (() => SigningKey);
+  /** Current time in milliseconds; default Date.now (tests freeze it). */
+  readonly now?: () => number;
+}
+
+/** A signed token and what the token response says about it. */
+export interface SignedAccessToken {
+  readonly accessToken: string;
+  readonly expiresIn: number;
+  readonly tokenId: string;
+}
+
+/** Signs access tokens for granted requests. */
+export interface AccessTokenSigner {
+  /** Signs a token for the grant; rejects only if the key cannot sign, which is a server fault. */
+  sign(grant: GrantedToken): Promise<SignedAccessToken>;
+}
+
+/** Creates a signer for one issuer. */
+export function createAccessTokenSigner(options: AccessTokenSignerOptions): AccessTokenSigner {
+  const now = options.now ?? Date.now;
+  const { issuer } = options;
+  const keyFor = typeof options.key === "function" ? options.key : () => options.key as SigningKey;
+  return {
+    async sign(grant) {
+      const key = keyFor();
+      const iat = Math.floor(now() / 1000);
+      const exp = Math.min(iat + grant.ttlSeconds, key.signUntil ?? Number.POSITIVE_INFINITY);
+      if (exp <= iat) throw new Error(`the signing key ${key.kid} is past its use; rotate the issuer keys`);
+      const tokenId = randomUUID();
+      const accessToken = await new SignJWT({
+        client_id: grant.clientId,
+        scp: [...grant.scopes],
+      })
+        .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: "JWT" })
+        .setIssuer(issuer)
+        .setSubject(grant.clientId)
+        .setAudience([grant.audience])
+        .setIssuedAt(iat)
+        .setNotBefore(iat)
+        .setExpirationTime(exp)
+        .setJti(tokenId)
+        .sign(key.privateKey);
+      return { accessToken, expiresIn: exp - iat, tokenId };
+    },
+  };
+}

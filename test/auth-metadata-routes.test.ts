@@ -1,0 +1,79 @@
+/**
+ * End-to-end tests of everything but the token endpoint's main path: the
+ * metadata documents, the JWKS, /healthz, JSON 404 and 405.
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { startAuthProvider, type AuthProviderUnderTest } from "./support/auth-provider.js";
+
+let provider: AuthProviderUnderTest;
+
+before(async () => {
+  provider = await startAuthProvider();
+});
+
+after(async () => {
+  assert.equal(await provider?.close(), 0);
+});
+
+describe("metadata, JWKS and other routes", () => {
+  const metadataPaths = [
+    "/auth/.well-known/openid-configuration",
+    "/auth/.well-known/oauth-authorization-server",
+    "/.well-known/oauth-authorization-server/auth", // RFC 8414 §3 location for an issuer with a path
+  ];
+  for (const path of metadataPaths) {
+    it(`GET ${path}`, async () => {
+      const response = await fetch(`${provider.server.url}${path}`);
+      assert.equal(response.status, 200);
+      assert.deepEqual(await response.json(), {
+        issuer: provider.issuer,
+        token_endpoint: `${provider.issuer}/oauth/token`,
+        jwks_uri: `${provider.issuer}/jwt/jwks.json`,
+        grant_types_supported: ["client_credentials"],
+        token_endpoint_auth_methods_supported: ["client_secret_basic", "client_secret_post"],
+        response_types_supported: [],
+        scopes_supported: ["calendar.read", "calendar.write", "note.read", "note.write"],
+      });
+    });
+  }
+
+  it("serves only public key parts in the JWKS, cacheable for 5 minutes", async () => {
+    const response = await fetch(`${provider.server.url}/auth/jwt/jwks.json`);
+    assert.equal(response.status, 200);
+    assert.equal(response.headers.get("cache-control"), "public, max-age=300");
+    const jwks = (await response.json()) as { keys: Record<string, unknown>[] };
+    assert.equal(jwks.keys.length, 1);
+    assert.deepEqual(Object.keys(jwks.keys[0]!).sort(), ["alg", "crv", "kid", "kty", "use", "x", "y"]);
+    assert.equal(jwks.keys[0]!["alg"], "ES256");
+    assert.equal(jwks.keys[0]!["use"], "sig");
+  });
+
+  it("answers /healthz", async () => {
+    const response = await fetch(`${provider.server.url}/healthz`);
+    assert.equal(response.status, 200);
+    assert.deepEqual(await response.json(), { status: "ok", backend: "embedded" });
+  });
+
+  it("answers unknown paths with a JSON 404", async () => {
+    for (const path of ["/nope", "/auth/oauth/authorize", "/auth/%E0"]) {
+      const response = await fetch(`${provider.server.url}${path}`);
+      assert.equal(response.status, 404, path);
+      assert.match(response.headers.get("content-type") ?? "", /^application\/json/);
+      assert.equal(((await response.json()) as { error: string }).error, "not_found");
+    }
+  });
+
+  it("answers GET on the token endpoint with 405", async () => {
+    const response = await fetch(`${provider.server.url}/auth/oauth/token`);
+    assert.equal(response.status, 405);
+    assert.equal(response.headers.get("allow"), "POST");
+    assert.match(response.headers.get("content-type") ?? "", /^application\/json/);
+  });
+
+  it("does not announce express", async () => {
+    const response = await fetch(`${provider.server.url}/healthz`);
+    assert.equal(response.headers.get("x-powered-by"), null);
+  });
+});
+
