@@ -5,6 +5,8 @@
 import { resolve } from "node:path";
 import { ConfigError, checkUrl, readInteger, readOptionalString, readPort, readString } from "../common/env.js";
 import { loadServerTls, type ServerTls } from "../common/tls.js";
+import { readDatabaseUrl, type PostgresLocation } from "../common/database/database-url.js";
+import { keyEncryptionKeyVariable, missingKeyEncryptionKeyMessage, readKeyEncryptionKey, type KeyEncryptionKey } from "./keys/key-encryption.js";
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -40,6 +42,17 @@ export interface AuthProviderConfig {
   readonly failedAuthLimits: FailedAuthLimits;
   /** Timing of signing key rotation. */
   readonly keyRotation: KeyRotationSettings;
+  /**
+   * DATABASE_URL: when set, the embedded issuer keeps clients, keys and failed-login counts in this PostgreSQL
+   * database, shared by any number of replicas; absent (the default) means SQLite and files under DATA_DIR. The
+   * SuperTokens backend keeps its data in its core and ignores it.
+   */
+  readonly database?: PostgresLocation;
+  /**
+   * The key read from the file named by AUTH_KEY_ENCRYPTION_KEY_FILE (32 random bytes in base64): seals the private
+   * keys in the database. Required with DATABASE_URL (embedded issuer); checked when set, unused with SQLite.
+   */
+  readonly keyEncryptionKey?: KeyEncryptionKey;
 }
 
 /**
@@ -108,7 +121,21 @@ export function loadAuthProviderConfig(env: Env = process.env): AuthProviderConf
     windowSeconds: readInteger(env, "AUTH_FAILED_AUTH_WINDOW_SECONDS", 60, 1, 3600),
   };
   const keyRotation = loadKeyRotationSettings(env);
-  return { port, host, dataDir, issuer, tokenTtlSeconds, supertokens, failedAuthLimits, keyRotation, ...(tls ? { tls } : {}) };
+  const storage = supertokens === undefined ? loadStorageSettings(env) : {};
+  return { port, host, dataDir, issuer, tokenTtlSeconds, supertokens, failedAuthLimits, keyRotation, ...(tls ? { tls } : {}), ...storage };
+}
+
+/**
+ * Reads DATABASE_URL and AUTH_KEY_ENCRYPTION_KEY_FILE (shared with the admin CLI): both absent means SQLite.
+ * @throws ConfigError naming DATABASE_URL (never showing its password) or AUTH_KEY_ENCRYPTION_KEY_FILE (missing with a
+ *   database, unreadable, or not 32 bytes of base64; the message says how to make one).
+ */
+export function loadStorageSettings(env: Env): { database?: PostgresLocation; keyEncryptionKey?: KeyEncryptionKey } {
+  const database = readDatabaseUrl(env);
+  const kekFile = readOptionalString(env, keyEncryptionKeyVariable);
+  if (database !== undefined && kekFile === undefined) throw new ConfigError(keyEncryptionKeyVariable, missingKeyEncryptionKeyMessage());
+  const keyEncryptionKey = kekFile === undefined ? undefined : readKeyEncryptionKey(resolve(kekFile));
+  return { ...(database ? { database } : {}), ...(keyEncryptionKey ? { keyEncryptionKey } : {}) };
 }
 
 /**

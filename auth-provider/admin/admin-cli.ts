@@ -11,9 +11,11 @@ import { addClient, listClients, removeClient, rotateClientSecret, setClientDisa
 import { listKeys, rotateKey, type RotateKeyOptions } from "./key-commands.js";
 
 const help = `
-Works on the embedded issuer's data directory (auth.db, issuer-keys.json), also
-while the auth provider runs: it picks up changes within a second.
-Environment (give it the auth provider's): DATA_DIR (./data),
+Works on the embedded issuer's data directory (auth.db, issuer-keys.json), or
+with DATABASE_URL on the database every replica shares, also while auth
+providers run: they pick up changes within a second.
+Environment (give it the auth provider's): DATA_DIR (./data), DATABASE_URL and
+AUTH_KEY_ENCRYPTION_KEY_FILE (replicas on PostgreSQL),
 AUTH_TOKEN_TTL_SECONDS (default: what the running provider recorded, else 3600),
 AUTH_KEY_ACTIVATION_DELAY_SECONDS (15), AUTH_KEY_RETIRE_MARGIN_SECONDS (60).
 Exit codes: 0 ok, 1 unexpected error, 2 usage or invalid input, 3 not found.`;

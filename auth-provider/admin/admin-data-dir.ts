@@ -1,16 +1,19 @@
 /**
- * What the admin CLI works on: the embedded issuer's data directory, opened
- * directly (auth.db and issuer-keys.json), also while the auth provider runs.
- * SQLite in WAL mode with a busy timeout lets both write the database; the
- * keys file is only rewritten under the database's write lock.
+ * What the admin CLI works on: the embedded issuer's store, opened directly,
+ * also while auth providers run. With DATABASE_URL that is the PostgreSQL
+ * database every replica shares (the KEK file is needed too); without, the
+ * data directory (auth.db and issuer-keys.json: SQLite in WAL mode with a busy
+ * timeout lets both write the database; the keys file is only rewritten under
+ * the database's write lock).
  */
-import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { ConfigError, readInteger, readOptionalString, readString } from "../../common/env.js";
-import { openAuthDatabase, type AuthDatabase } from "../storage/auth-database.js";
-import { createClientStore, type ClientStore } from "../clients/client-store.js";
-import { loadKeyRotationSettings, type KeyRotationSettings } from "../config.js";
-import { hashKeyOf, issuerKeysPath, readIssuerKeys } from "../keys/key-file.js";
+import { createLogger } from "../../common/json-logger.js";
+import type { PostgresLocation } from "../../common/database/database-url.js";
+import { loadKeyRotationSettings, loadStorageSettings, type KeyRotationSettings } from "../config.js";
+import type { KeyEncryptionKey } from "../keys/key-encryption.js";
+import { NoIssuerKeysError, type AuthStore } from "../storage/auth-store.js";
+import { openAuthStore } from "../storage/open-auth-store.js";
 import { CliError } from "../../common/cli-error.js";
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -26,11 +29,16 @@ export interface AdminSettings {
   readonly defaultTokenTtlSeconds: number | undefined;
   /** AUTH_KEY_ACTIVATION_DELAY_SECONDS and AUTH_KEY_RETIRE_MARGIN_SECONDS, as the auth provider reads them. */
   readonly keyRotation: KeyRotationSettings;
+  /** DATABASE_URL: the replicas' shared database; undefined means the data directory's SQLite. */
+  readonly database?: PostgresLocation;
+  /** From AUTH_KEY_ENCRYPTION_KEY_FILE; required with DATABASE_URL. */
+  readonly keyEncryptionKey?: KeyEncryptionKey;
 }
 
 /**
  * Reads the settings. Give it the same environment as the auth provider.
- * @throws CliError usage for a bad value, or when SUPERTOKENS_CONNECTION_URI says the embedded issuer is not in use.
+ * @throws CliError usage for a bad value (DATABASE_URL never shown with its password, a missing or bad KEK file), or
+ *   when SUPERTOKENS_CONNECTION_URI says the embedded issuer is not in use.
  */
 export function loadAdminSettings(env: Env, flags: { dataDir?: string | undefined }): AdminSettings {
   if (readOptionalString(env, "SUPERTOKENS_CONNECTION_URI") !== undefined) {
@@ -41,6 +49,7 @@ export function loadAdminSettings(env: Env, flags: { dataDir?: string | undefine
       dataDir: resolve(flags.dataDir ?? readString(env, "DATA_DIR", "./data")),
       defaultTokenTtlSeconds: readOptionalString(env, "AUTH_TOKEN_TTL_SECONDS") === undefined ? undefined : readInteger(env, "AUTH_TOKEN_TTL_SECONDS", 3600, 60, 86_400),
       keyRotation: loadKeyRotationSettings(env),
+      ...loadStorageSettings(env),
     };
   } catch (err) {
     if (err instanceof ConfigError) throw new CliError("usage", err.message, { cause: err });
@@ -48,42 +57,41 @@ export function loadAdminSettings(env: Env, flags: { dataDir?: string | undefine
   }
 }
 
-/** The opened data directory. */
+/** The opened store. */
 export interface AdminDataDir {
   readonly settings: AdminSettings;
-  /** Absolute path of issuer-keys.json. */
-  readonly keysFile: string;
-  readonly db: AuthDatabase;
-  readonly clients: ClientStore;
-  close(): void;
+  readonly store: AuthStore;
+  close(): Promise<void>;
 }
 
 /**
- * Opens the data directory of an embedded issuer that has started at least once.
- * @throws CliError not_found when there is no issuer-keys.json (it would otherwise create a stray data directory);
- *   internal when the keys file is invalid or the database cannot be opened.
+ * Opens the store of an embedded issuer that has started at least once.
+ * @throws CliError not_found when there are no issuer keys (it would otherwise create a stray data directory or key
+ *   set); the store's error (exit 1) when the keys are invalid or the store cannot be opened.
  */
-export function openAdminDataDir(settings: AdminSettings): AdminDataDir {
-  const keysFile = issuerKeysPath(settings.dataDir);
-  if (!existsSync(keysFile)) {
-    throw new CliError("not_found", `no issuer keys in ${settings.dataDir}: start the auth provider once to create them, or point DATA_DIR (or --data-dir) at its data directory`);
-  }
-  const stored = readIssuerKeys(keysFile);
-  const db = openAuthDatabase(settings.dataDir);
+export async function openAdminDataDir(settings: AdminSettings): Promise<AdminDataDir> {
+  // Errors only: the CLI's stdout is its output. The pool reports connections that break while idle here.
+  const logger = createLogger({ component: "auth-admin", level: "error" });
   try {
-    return { settings, keysFile, db, clients: createClientStore(db, hashKeyOf(stored)), close: () => db.close() };
+    const store = await openAuthStore(
+      { dataDir: settings.dataDir, database: settings.database, kek: settings.keyEncryptionKey },
+      { create: false, logger, applicationName: "m2m-grpc auth-admin" },
+    );
+    return { settings, store, close: () => store.close() };
   } catch (err) {
-    db.close();
-    throw err;
+    if (!(err instanceof NoIssuerKeysError)) throw err;
+    const where = settings.database === undefined ? `no issuer keys in ${settings.dataDir}` : `no issuer keys in the database (${settings.database.redacted})`;
+    const fix = settings.database === undefined ? ", or point DATA_DIR (or --data-dir) at its data directory" : "";
+    throw new CliError("not_found", `${where}: start the auth provider once to create them${fix}`, { cause: err });
   }
 }
 
-/** Runs action on the opened data directory and closes it afterwards, whatever happens. */
+/** Runs action on the opened store and closes it afterwards, whatever happens. */
 export async function withDataDir<T>(settings: AdminSettings, action: (dir: AdminDataDir) => Promise<T> | T): Promise<T> {
-  const dir = openAdminDataDir(settings);
+  const dir = await openAdminDataDir(settings);
   try {
     return await action(dir);
   } finally {
-    dir.close();
+    await dir.close();
   }
 }

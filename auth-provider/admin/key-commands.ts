@@ -1,12 +1,11 @@
 /**
  * The `key` commands: rotate the embedded issuer's signing key and list the
- * keys with their state. A rotation only rewrites issuer-keys.json (under the
- * keys file lock); the running auth provider re-reads it within a second,
- * publishes the new key at once and signs with it from its activation time.
+ * keys with their state. A rotation only changes the stored keys (under the
+ * store's lock: issuer-keys.json, or the key rows every replica shares); each
+ * running auth provider sees it within a second, publishes the new key at once
+ * and signs with it from its activation time.
  */
 import { generateSigningKey } from "../keys/key-file-format.js";
-import { readIssuerKeys, updateIssuerKeys } from "../keys/key-file.js";
-import { readDefaultTokenTtl } from "../keys/issuer-settings.js";
 import { keyStatuses, type KeyStatus } from "../keys/key-ring.js";
 import { RotationPendingError, rotateSigningKey } from "../keys/key-rotation.js";
 import { CliError } from "../../common/cli-error.js";
@@ -54,14 +53,14 @@ export interface RotateKeyOptions {
 export async function rotateKey(dir: AdminDataDir, options: RotateKeyOptions = {}): Promise<KeyRotation> {
   const { keyRotation, defaultTokenTtlSeconds } = dir.settings;
   const activationDelaySeconds = options.activationDelay === undefined ? keyRotation.activationDelaySeconds : parseDelay(options.activationDelay);
-  const defaults = [defaultTokenTtlSeconds, readDefaultTokenTtl(dir.db)].filter((ttl) => ttl !== undefined);
-  const clientTtls = dir.clients.list().map((c) => c.tokenTtlSeconds ?? 0);
+  const defaults = [defaultTokenTtlSeconds, await dir.store.settings.readDefaultTokenTtl()].filter((ttl) => ttl !== undefined);
+  const clientTtls = (await dir.store.clients.list()).map((c) => c.tokenTtlSeconds ?? 0);
   const maxTokenTtlSeconds = Math.max(...(defaults.length > 0 ? defaults : [3600]), ...clientTtls);
   const newKey = await generateSigningKey();
   const timing = { activationDelaySeconds, maxTokenTtlSeconds, retireMarginSeconds: keyRotation.retireMarginSeconds };
   try {
     const now = Date.now();
-    const result = updateIssuerKeys(dir.db, dir.keysFile, (current) => rotateSigningKey(current, newKey, now, timing));
+    const result = await dir.store.keys.update((current) => rotateSigningKey(current, newKey, now, timing));
     return {
       kid: newKey.kid,
       activatesAt: result.activatesAt,
@@ -76,9 +75,9 @@ export async function rotateKey(dir: AdminDataDir, options: RotateKeyOptions = {
   }
 }
 
-/** Every key in issuer-keys.json with its state now, oldest first. */
+/** Every stored key with its state now, oldest first. */
 export async function listKeys(dir: AdminDataDir): Promise<KeyView[]> {
-  return keyStatuses(readIssuerKeys(dir.keysFile), Date.now()).map(view);
+  return keyStatuses(await dir.store.keys.read(), Date.now()).map(view);
 }
 
 function view(status: KeyStatus): KeyView {

@@ -2,9 +2,17 @@
  * First-start logic: makes sure the `assistant` client exists and that
  * $DATA_DIR/clients.json (mode 0600) holds credentials that work, in the shape
  * the CLI reads: {"assistant": {"clientId": "assistant", "clientSecret": "..."}}.
+ *
+ * With a store shared by replicas (PostgreSQL), the assistant is created once,
+ * by whichever replica registers it first, and only that replica writes the
+ * secret to its clients.json; a replica that finds the client in the database
+ * leaves it and its secret alone, even when its own DATA_DIR has no
+ * credentials (another machine gets them with `auth-admin client rotate-secret
+ * assistant`, or by copying clients.json).
  */
 import type { Logger } from "../../common/json-logger.js";
-import { generateClientSecret, type ClientStore } from "./client-store.js";
+import { generateClientSecret } from "./client-store.js";
+import type { ClientRepository } from "../storage/auth-store.js";
 import { weakSecretReason } from "./secret-strength.js";
 import { clientEntry, clientsFilePath, readClientsFile, writeClientEntry, type ClientCredentialsEntry } from "./clients-file.js";
 
@@ -18,13 +26,16 @@ export const assistantClient = {
 
 /**
  * What bootstrapping did: created (fresh start), unchanged, reissued (new secret), restored (registered the file's
- * secret) or disabled (the client is disabled and was left alone).
+ * secret), disabled (the client is disabled and was left alone) or shared (a shared database holds the client, whose
+ * secret this replica does not have: left alone).
  */
-export type BootstrapOutcome = "created" | "unchanged" | "reissued" | "restored" | "disabled";
+export type BootstrapOutcome = "created" | "unchanged" | "reissued" | "restored" | "disabled" | "shared";
 
 /** What bootstrapping needs: the client store, the data directory holding clients.json, and a logger. */
 export interface BootstrapOptions {
-  readonly store: ClientStore;
+  readonly store: ClientRepository;
+  /** True when replicas share the store: never re-issue a secret other replicas' machines may hold. */
+  readonly shared: boolean;
   readonly dataDir: string;
   readonly logger: Logger;
 }
@@ -36,42 +47,67 @@ export interface BootstrapOptions {
  * - the file is missing, unreadable or its secret does not match: generate a new secret, store its hash, rewrite
  *   the file and log a warning (without the secret);
  * - the file has a secret but the client is missing: register the client with that secret.
+ * With a shared store, a client registered by another replica (found, or registered first in a race) is left alone.
  * Never logs a secret. Throws file system or database errors.
  */
-export function bootstrapAssistantClient(options: BootstrapOptions): { outcome: BootstrapOutcome; file: string } {
-  const { store, dataDir, logger } = options;
+export async function bootstrapAssistantClient(options: BootstrapOptions): Promise<{ outcome: BootstrapOutcome; file: string }> {
+  const { store, dataDir, logger, shared } = options;
   const file = clientsFilePath(dataDir);
   const assistant = readAssistantCredentials(file);
-  const existing = store.find(assistantClient.clientId);
+  const existing = await store.find(assistantClient.clientId);
   let outcome: BootstrapOutcome;
 
   if (existing === undefined) {
     const fileSecret = assistant?.clientSecret;
     const restored = fileSecret !== undefined && isUsableSecret(fileSecret) ? fileSecret : undefined;
     const secret = restored ?? generateClientSecret();
-    // The file first: if the process dies in between, the next start registers the file's secret.
-    if (restored === undefined) writeAssistant(file, secret);
     if (fileSecret !== undefined && restored === undefined) {
       logger.warn("the assistant's secret in the credentials file is too weak to register; a new one was generated", { file });
     }
-    store.register({ ...assistantClient, secret });
-    outcome = restored === undefined ? "created" : "restored";
+    if (shared) {
+      // The database first: only the replica that registers the client writes its secret down.
+      const registered = await registerUnlessTaken(store, secret);
+      if (registered && restored === undefined) writeAssistant(file, secret);
+      outcome = !registered ? "shared" : restored === undefined ? "created" : "restored";
+    } else {
+      // The file first: if the process dies in between, the next start registers the file's secret.
+      if (restored === undefined) writeAssistant(file, secret);
+      await store.register({ ...assistantClient, secret });
+      outcome = restored === undefined ? "created" : "restored";
+    }
   } else if (existing.disabled) {
     logger.warn("the assistant client is disabled; its credentials were left as they are", { file });
     outcome = "disabled";
-  } else if (assistant !== undefined && store.authenticate(assistantClient.clientId, assistant.clientSecret)) {
+  } else if (assistant !== undefined && (await store.authenticate(assistantClient.clientId, assistant.clientSecret))) {
     outcome = "unchanged";
+  } else if (shared) {
+    outcome = "shared";
   } else {
     const fresh = generateClientSecret();
-    store.setSecret(assistantClient.clientId, fresh);
+    await store.setSecret(assistantClient.clientId, fresh);
     writeAssistant(file, fresh);
     logger.warn("the assistant client secret was re-issued: the credentials file was missing or did not match", {
       file,
     });
     outcome = "reissued";
   }
+  if (outcome === "shared") {
+    logger.info("the assistant client is in the shared database; its secret is left alone and is not in this DATA_DIR " +
+      "(run `auth-admin client rotate-secret assistant` here for a new one, or copy clients.json from the replica that created it)", { file });
+  }
   logger.info("assistant client credentials", { file, client_id: assistantClient.clientId, outcome });
   return { outcome, file };
+}
+
+// Registers the assistant; false when another replica registered it first.
+async function registerUnlessTaken(store: ClientRepository, secret: string): Promise<boolean> {
+  try {
+    await store.register({ ...assistantClient, secret });
+    return true;
+  } catch (err) {
+    if ((await store.find(assistantClient.clientId)) !== undefined) return false;
+    throw err;
+  }
 }
 
 /** The assistant's credentials in a clients.json file; undefined when the file or entry is missing or malformed. */

@@ -4,7 +4,7 @@
  * the client store. Every failure to authenticate gives the same answer, so
  * callers cannot tell unknown clients from wrong secrets or disabled clients.
  */
-import type { ClientRecord, ClientStore } from "./client-store.js";
+import type { ClientRecord } from "./client-store.js";
 import { OAuthError } from "../token/oauth-error.js";
 
 /** The two client authentication methods this server supports. */
@@ -84,13 +84,18 @@ export function parseBasicAuthorization(header: string): { clientId: string; cli
   return { clientId, clientSecret };
 }
 
+/** What authentication needs from a client store (the SQLite store answers at once, PostgreSQL's with a promise). */
+export interface ClientAuthenticator {
+  authenticate(clientId: string, secret: string): ClientRecord | undefined | Promise<ClientRecord | undefined>;
+}
+
 /**
  * Checks presented credentials against the store.
  * @throws OAuthError invalid_client "client authentication failed" for an unknown client, a wrong secret or a
- *   disabled client alike (with a Basic challenge when Basic was used).
+ *   disabled client alike (with a Basic challenge when Basic was used); the store's error when it cannot answer.
  */
-export function authenticateClient(store: ClientStore, credentials: PresentedCredentials): ClientRecord {
-  const client = store.authenticate(credentials.clientId, credentials.clientSecret);
+export async function authenticateClient(store: ClientAuthenticator, credentials: PresentedCredentials): Promise<ClientRecord> {
+  const client = await store.authenticate(credentials.clientId, credentials.clientSecret);
   if (client === undefined) {
     throw new OAuthError("invalid_client", failed, {
       basicChallenge: credentials.method === "client_secret_basic",

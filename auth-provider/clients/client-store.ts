@@ -199,14 +199,16 @@ function toRecord(row: ClientRow): ClientRecord {
   };
 }
 
-function splitList(value: string): string[] {
+/** A stored space-delimited list as an array (shared with the PostgreSQL store). */
+export function splitList(value: string): string[] {
   return value.split(" ").filter((item) => item !== "");
 }
 
 // RFC 6749 §3.3 scope-token characters; audiences and grant types use the same rule (space-delimited storage).
 const token = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
 
-function checkNewClient(client: NewClient): void {
+/** Checks a new client's fields (shared with the PostgreSQL store). @throws TypeError naming the bad field. */
+export function checkNewClient(client: NewClient): void {
   if (!/^[\x21-\x7e]{1,128}$/.test(client.clientId)) {
     throw new TypeError("clientId must be 1 to 128 visible ASCII characters");
   }
@@ -226,7 +228,8 @@ function checkNewClient(client: NewClient): void {
   }
 }
 
-function checkSecret(secret: string): void {
+/** Checks a secret's strength. @throws TypeError saying why it is too weak. */
+export function checkSecret(secret: string): void {
   const weak = weakSecretReason(secret);
   if (weak !== undefined) throw new TypeError(weak);
 }

@@ -3,8 +3,8 @@
  * role, written atomically with mode 0600 by either auth backend:
  * {"assistant": {"clientId": "...", "clientSecret": "..."}}.
  */
-import { join } from "node:path";
-import { readTextIfExists, writePrivateFileAtomic } from "../../common/private-files.js";
+import { dirname, join } from "node:path";
+import { ensurePrivateDir, readTextIfExists, writePrivateFileAtomic } from "../../common/private-files.js";
 
 export const clientsFileName = "clients.json";
 
@@ -41,5 +41,7 @@ export function clientEntry(entries: Record<string, unknown>, name: string): Cli
 /** Writes the entry `name`, keeping the other entries as they were. */
 export function writeClientEntry(file: string, name: string, credentials: ClientCredentialsEntry): void {
   const next = { ...readClientsFile(file), [name]: { clientId: credentials.clientId, clientSecret: credentials.clientSecret } };
+  // A replica on PostgreSQL may start with a DATA_DIR that does not exist yet.
+  ensurePrivateDir(dirname(file));
   writePrivateFileAtomic(file, JSON.stringify(next, null, 2) + "\n");
 }

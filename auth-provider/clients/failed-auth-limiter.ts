@@ -83,7 +83,37 @@ interface Window {
 // and keeping them would let one request pin kilobytes of memory. The address limit still applies.
 const maxCountedClientIdLength = 128;
 
-const scopes: readonly ThrottleScope[] = ["client-address", "address", "client"];
+/** The three counts, in the order they are checked and recorded. */
+export const throttleScopes: readonly ThrottleScope[] = ["client-address", "address", "client"];
+const scopes = throttleScopes;
+
+/** The limit of each count (0: off). */
+export type ThrottleLimits = Readonly<Record<ThrottleScope, number>>;
+
+/** The limits of options, by scope. */
+export function throttleLimits(options: FailedAuthLimiterOptions): ThrottleLimits {
+  return { "client-address": options.perClientAddress, address: options.perAddress, client: options.perClient };
+}
+
+/** The client id as counted: undefined when absent or longer than any registered one could be. */
+export function countedClientId(attempt: AuthAttempt): string | undefined {
+  const id = attempt.clientId;
+  return id !== undefined && id.length <= maxCountedClientIdLength ? id : undefined;
+}
+
+/** The key of a client and address pair (trust, and the client-address count); undefined without a counted id. */
+export function clientAddressKey(attempt: AuthAttempt): string | undefined {
+  const id = countedClientId(attempt);
+  // The address key has no spaces, so the first space separates it from the client id.
+  return id === undefined ? undefined : `${addressKey(attempt.address)} ${id}`;
+}
+
+/** The key under which scope counts this attempt, or undefined when it does not (limit off, no counted id). */
+export function throttleKey(scope: ThrottleScope, attempt: AuthAttempt, limits: ThrottleLimits): string | undefined {
+  if (limits[scope] <= 0) return undefined;
+  if (scope === "address") return addressKey(attempt.address);
+  return scope === "client" ? countedClientId(attempt) : clientAddressKey(attempt);
+}
 
 /** Creates a limiter; it allocates nothing until the first failure or success. */
 export function createFailedAuthLimiter(options: FailedAuthLimiterOptions): FailedAuthLimiter {
@@ -91,11 +121,7 @@ export function createFailedAuthLimiter(options: FailedAuthLimiterOptions): Fail
   const windowMs = options.windowSeconds * 1000;
   const trustMs = (options.trustSeconds ?? 86_400) * 1000;
   const maxEntries = options.maxEntries ?? 10_000;
-  const limits: Record<ThrottleScope, number> = {
-    "client-address": options.perClientAddress,
-    address: options.perAddress,
-    client: options.perClient,
-  };
+  const limits = throttleLimits(options);
   const tables: Record<ThrottleScope, Map<string, Window>> = {
     "client-address": new Map(),
     address: new Map(),
@@ -103,23 +129,10 @@ export function createFailedAuthLimiter(options: FailedAuthLimiterOptions): Fail
   };
   const trusted = new Map<string, number>(); // pairKey → when the client last authenticated from there (ms)
 
-  const countedId = (attempt: AuthAttempt): string | undefined => {
-    const id = attempt.clientId;
-    return id !== undefined && id.length <= maxCountedClientIdLength ? id : undefined;
-  };
-  // The address key has no spaces, so the first space separates it from the client id.
-  const pairKey = (address: string | undefined, clientId: string) => `${addressKey(address)} ${clientId}`;
-  const keyOf = (scope: ThrottleScope, attempt: AuthAttempt): string | undefined => {
-    if (limits[scope] <= 0) return undefined;
-    if (scope === "address") return addressKey(attempt.address);
-    const id = countedId(attempt);
-    if (id === undefined) return undefined;
-    return scope === "client" ? id : pairKey(attempt.address, id);
-  };
+  const keyOf = (scope: ThrottleScope, attempt: AuthAttempt) => throttleKey(scope, attempt, limits);
   const isTrusted = (attempt: AuthAttempt, nowMs: number): boolean => {
-    const id = countedId(attempt);
-    if (id === undefined) return false;
-    const key = pairKey(attempt.address, id);
+    const key = clientAddressKey(attempt);
+    if (key === undefined) return false;
     const since = trusted.get(key);
     if (since !== undefined && nowMs - since >= trustMs) trusted.delete(key);
     return since !== undefined && nowMs - since < trustMs;
@@ -177,8 +190,8 @@ export function createFailedAuthLimiter(options: FailedAuthLimiterOptions): Fail
     },
     recordSuccess(attempt) {
       if (limits.client <= 0) return;
-      const id = countedId(attempt);
-      if (id !== undefined) remember(trusted, pairKey(attempt.address, id), now());
+      const key = clientAddressKey(attempt);
+      if (key !== undefined) remember(trusted, key, now());
     },
   };
 }

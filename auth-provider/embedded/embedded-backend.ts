@@ -1,48 +1,53 @@
 /**
- * The embedded issuer: keys and client records under DATA_DIR, the assistant
- * registered on first start, tokens signed in this process. Changes made by
- * `auth-admin` while it runs take effect without a restart: clients are read
- * from SQLite per request, and the keys file is re-read every second.
+ * The embedded issuer: keys and client records in its store (SQLite and files
+ * under DATA_DIR, or PostgreSQL shared by replicas when DATABASE_URL is set),
+ * the assistant registered on first start, tokens signed in this process.
+ * Changes made by `auth-admin` (or another replica) while it runs take effect
+ * without a restart: clients are read from the store per request, and the
+ * keys are checked for changes every second.
+ *
+ * On PostgreSQL, /healthz answers 503 with the reason while the database
+ * cannot be reached (the key check finds out within a second), token requests
+ * get 503 temporarily_unavailable, and the JWKS keeps being served from memory.
  */
 import type { Logger } from "../../common/json-logger.js";
 import { createAccessTokenSigner } from "../token/access-token-signer.js";
 import type { AuthBackend } from "../auth-backend.js";
-import { openAuthDatabase } from "../storage/auth-database.js";
 import { bootstrapAssistantClient } from "../clients/bootstrap-assistant-client.js";
-import { createClientStore } from "../clients/client-store.js";
 import type { AuthProviderConfig } from "../config.js";
 import { mountEmbeddedRoutes, type EmbeddedRoutesDeps } from "./embedded-routes.js";
-import { createFailedAuthLimiter } from "../clients/failed-auth-limiter.js";
-import { loadOrCreateIssuerKeys } from "../keys/key-file.js";
-import { recordDefaultTokenTtl } from "../keys/issuer-settings.js";
 import { importKeyRing, signingKeyAt } from "../keys/key-ring.js";
 import { startLiveIssuerKeys } from "../keys/live-keys.js";
+import { openAuthStore } from "../storage/open-auth-store.js";
 
 /**
- * Loads or creates the keys and the client database, registers the assistant on first start, and starts re-reading
- * the keys file. Throws (closing what it opened) when the keys file is invalid or the database cannot be opened.
+ * Opens the store (creating the keys on first start), registers the assistant on first start, and starts watching
+ * the keys. Throws (closing what it opened) when the keys are invalid or the store cannot be opened.
  */
 export async function startEmbeddedBackend(config: AuthProviderConfig, issuer: string, logger: Logger): Promise<AuthBackend> {
-  const keys = await loadOrCreateIssuerKeys(config.dataDir);
-  const { retireMarginSeconds } = config.keyRotation;
-  const ring = await importKeyRing(keys.stored, retireMarginSeconds);
-  const kid = signingKeyAt(keys.stored, Date.now()).kid;
-  logger.info(keys.created ? "created issuer keys" : "loaded issuer keys", { file: keys.file, kid });
-  const db = openAuthDatabase(config.dataDir);
+  const store = await openAuthStore(
+    { dataDir: config.dataDir, database: config.database, kek: config.keyEncryptionKey },
+    { create: true, logger, applicationName: "m2m-grpc auth-provider" },
+  );
   try {
-    const clientStore = createClientStore(db, keys.clientSecretHashKey);
-    recordDefaultTokenTtl(db, config.tokenTtlSeconds);
-    bootstrapAssistantClient({ store: clientStore, dataDir: config.dataDir, logger });
-    const liveKeys = startLiveIssuerKeys({ file: keys.file, initial: ring, db, retireMarginSeconds, logger });
+    const keys = await store.keys.loadOrCreate();
+    const { retireMarginSeconds } = config.keyRotation;
+    const ring = await importKeyRing(keys.stored, retireMarginSeconds);
+    const kid = signingKeyAt(keys.stored, Date.now()).kid;
+    logger.info(keys.created ? "created issuer keys" : "loaded issuer keys", { file: store.keys.location, kid, storage: store.backend });
+    await store.settings.recordDefaultTokenTtl(config.tokenTtlSeconds);
+    await bootstrapAssistantClient({ store: store.clients, shared: store.shared, dataDir: config.dataDir, logger });
+    const liveKeys = startLiveIssuerKeys({ source: store.keys, initial: ring, retireMarginSeconds, logger });
     const signer = createAccessTokenSigner({ issuer, key: liveKeys.signingKey });
-    const failedAuthLimiter = createFailedAuthLimiter(config.failedAuthLimits);
+    const failedAuthLimiter = store.createFailedAuthLimiter(config.failedAuthLimits);
     const routes: EmbeddedRoutesDeps = {
       issuer,
       jwks: liveKeys.jwks,
-      clientStore,
+      clientStore: store.clients,
       signer,
       tokenTtlSeconds: config.tokenTtlSeconds,
       failedAuthLimiter,
+      isStoreUnavailable: store.isUnavailable,
       onThrottle: (throttle, attempt) =>
         logger.warn("too many failed client authentications; refusing for a while", {
           limit: throttle.scope,
@@ -54,14 +59,25 @@ export async function startEmbeddedBackend(config: AuthProviderConfig, issuer: s
     return {
       name: "embedded",
       mountAuthRoutes: (app) => mountEmbeddedRoutes(app, routes),
-      health: () => ({ ok: true, body: { status: "ok", backend: "embedded" } }),
+      health: () => {
+        // SQLite answers as before (always ok); on PostgreSQL the last key check says whether the database answers.
+        if (store.backend === "sqlite") return { ok: true, body: { status: "ok", backend: "embedded" } };
+        const status = liveKeys.status();
+        return status.ok
+          ? { ok: true, body: { status: "ok", backend: "embedded", storage: "postgres" } }
+          : { ok: false, body: { status: "unavailable", backend: "embedded", storage: "postgres", reason: status.reason } };
+      },
+      answerError: (err) =>
+        store.isUnavailable(err)
+          ? { status: 503, body: { error: "temporarily_unavailable", error_description: "the authorization server cannot reach its database; retry shortly" } }
+          : undefined,
       close: () => {
         liveKeys.close();
-        db.close();
+        void store.close();
       },
     };
   } catch (err) {
-    db.close();
+    await store.close().catch(() => {});
     throw err;
   }
 }

@@ -4,11 +4,15 @@
  */
 import type { Express } from "express";
 import { authBasePath } from "../http/app.js";
-import { createMetadataRoutes, wellKnownMetadataPath, type MetadataRoutesOptions } from "../http/authorization-server-metadata.js";
+import { createMetadataRoutes, wellKnownMetadataPath, type MetadataRoutesOptions, type ScopeSource } from "../http/authorization-server-metadata.js";
+import type { ClientAuthenticator } from "../clients/client-authentication.js";
 import { createTokenEndpoint, type TokenEndpointOptions } from "../token/token-endpoint.js";
 
 /** What the embedded issuer's routes need: the token endpoint's options plus the published keys. */
-export interface EmbeddedRoutesDeps extends TokenEndpointOptions, MetadataRoutesOptions {}
+export interface EmbeddedRoutesDeps extends Omit<TokenEndpointOptions, "clientStore">, Omit<MetadataRoutesOptions, "clientStore"> {
+  /** Authenticates clients and lists their scopes. */
+  readonly clientStore: ClientAuthenticator & ScopeSource;
+}
 
 /** Mounts the token endpoint, JWKS and metadata under /auth, and the RFC 8414 metadata location, on app. */
 export function mountEmbeddedRoutes(app: Express, deps: EmbeddedRoutesDeps): void {

@@ -4,7 +4,6 @@
  * does) and the public JWKS.
  */
 import express, { type Router } from "express";
-import type { ClientStore } from "../clients/client-store.js";
 import type { PublicJwks } from "../keys/key-ring.js";
 
 /** The JWKS path below the base path. */
@@ -41,7 +40,12 @@ export interface MetadataRoutesOptions {
   /** The keys to publish, asked for per request (they change with rotation). */
   readonly jwks: () => PublicJwks;
   /** Source of scopes_supported, read on each request so new clients show up. */
-  readonly clientStore: ClientStore;
+  readonly clientStore: ScopeSource;
+}
+
+/** Where scopes_supported comes from: the client store (SQLite answers at once, PostgreSQL with a promise). */
+export interface ScopeSource {
+  allScopes(): readonly string[] | Promise<readonly string[]>;
 }
 
 /**
@@ -50,9 +54,10 @@ export interface MetadataRoutesOptions {
  */
 export function createMetadataRoutes(options: MetadataRoutesOptions): Router {
   const router = express.Router();
-  const metadata: express.RequestHandler = (_req, res) => {
+  const metadata: express.RequestHandler = async (_req, res) => {
+    const scopes = await options.clientStore.allScopes();
     res.set("Cache-Control", "public, max-age=300");
-    res.json(authorizationServerMetadata(options.issuer, options.clientStore.allScopes()));
+    res.json(authorizationServerMetadata(options.issuer, scopes));
   };
   router.get("/.well-known/openid-configuration", metadata);
   router.get("/.well-known/oauth-authorization-server", metadata);

@@ -1,33 +1,58 @@
 /**
- * The running auth provider's view of issuer-keys.json, kept current without
- * a restart: the file is re-read every `reloadIntervalMs` (a small file, so a
- * plain read beats fs.watch, which loses track of atomically replaced files
- * on some platforms), and the signing key and JWKS are worked out per request
- * from the loaded file and the clock, so an activation or retirement needs no
- * reload. Keys past their retirement are dropped from the file here too.
+ * The running auth provider's view of the issuer keys, kept current without a
+ * restart: the store is asked every `reloadIntervalMs` whether the keys
+ * changed (issuer-keys.json: the file is re-read, a small file, so a plain
+ * read beats fs.watch, which loses track of atomically replaced files on some
+ * platforms; PostgreSQL: one tiny query of the key set's change counter), and
+ * the signing key and JWKS are worked out per request from the loaded keys and
+ * the clock, so an activation or retirement needs no reload. Keys past their
+ * retirement are dropped from the store here too (under the store's lock, so
+ * several replicas doing it at once is harmless).
  *
- * A file that stops parsing (or changes its client-secret hash key) is logged
- * once and ignored: the last good keys stay in use.
+ * Keys that stop loading (a broken file, a database that is away, a changed
+ * client-secret hash key) are logged once and ignored: the last good keys stay
+ * in use, so the JWKS keeps being served from memory. `status()` says whether
+ * the last check reached the store, for the health endpoint.
  */
 import type { Logger } from "../../common/json-logger.js";
 import type { AuthDatabase } from "../storage/auth-database.js";
+import type { IssuerKeyStore } from "../storage/auth-store.js";
 import { parseIssuerKeysFile } from "./key-file-format.js";
 import { updateIssuerKeys } from "./key-file.js";
 import { importKeyRing, signingKeyAt, type IssuerKeyRing, type PublicJwks, type SigningKey } from "./key-ring.js";
 import { pruneRetiredKeys } from "./key-rotation.js";
 import { readTextIfExists } from "../../common/private-files.js";
 
+/** What live keys need from a store. */
+export type LiveKeySource = Pick<IssuerKeyStore, "location" | "readIfChanged" | "update">;
+
+/** A source over issuer-keys.json, whose rewrites are guarded by the auth database's write lock. */
+export function fileKeySource(file: string, db: AuthDatabase): LiveKeySource {
+  return {
+    location: file,
+    async readIfChanged(marker) {
+      const text = readTextIfExists(file);
+      if (text === undefined) throw new Error(`the issuer keys file ${file} is missing`);
+      return text === marker ? undefined : { stored: parseIssuerKeysFile(text, file), marker: text };
+    },
+    update: async (change) => updateIssuerKeys(db, file, change),
+  };
+}
+
 /** Options of {@link startLiveIssuerKeys}. */
 export interface LiveIssuerKeysOptions {
-  /** The keys file, already loaded once (by loadOrCreateIssuerKeys). */
-  readonly file: string;
-  readonly initial: IssuerKeyRing;
+  /** Where the keys are read from; or give file and db for issuer-keys.json. */
+  readonly source?: LiveKeySource;
+  /** The keys file, already loaded once (by loadOrCreateIssuerKeys); used with db when source is absent. */
+  readonly file?: string;
   /** The auth database, whose write lock guards rewrites of the keys file. */
-  readonly db: AuthDatabase;
+  readonly db?: AuthDatabase;
+  /** The keys as loaded at start-up. */
+  readonly initial: IssuerKeyRing;
   /** See importKeyRing. */
   readonly retireMarginSeconds: number;
   readonly logger: Logger;
-  /** How often the file is re-read; default 1000 ms. */
+  /** How often the store is asked; default 1000 ms. */
   readonly reloadIntervalMs?: number;
   /** The clock; default Date.now. */
   readonly now?: () => number;
@@ -37,19 +62,24 @@ export interface LiveIssuerKeysOptions {
 export interface LiveIssuerKeys {
   signingKey(): SigningKey;
   jwks(): PublicJwks;
-  /** Re-reads the file now (the timer calls this); never throws. */
+  /** Re-reads the keys now (the timer calls this); never throws. */
   reload(): Promise<void>;
+  /** Whether the last check reached the store and found good keys; else why not. */
+  status(): { ok: true } | { ok: false; reason: string };
   /** Stops the timer. */
   close(): void;
 }
 
-/** Starts watching the file; the first check runs at once. */
+/** Starts watching the keys; the first check runs at once. */
 export function startLiveIssuerKeys(options: LiveIssuerKeysOptions): LiveIssuerKeys {
-  const { file, db, logger, retireMarginSeconds } = options;
+  const { logger, retireMarginSeconds } = options;
+  const source = options.source ?? fileKeySource(options.file!, options.db!);
+  const file = source.location;
   const now = options.now ?? Date.now;
   let ring = options.initial;
-  let lastText: string | undefined;
+  let lastMarker: string | undefined;
   let lastProblem = "";
+  let lastError: string | undefined;
   let signingKid = signingKeyAt(ring.stored, now()).kid;
   let running: Promise<void> | undefined;
   let troubled = false; // a problem was seen in the current check
@@ -57,6 +87,7 @@ export function startLiveIssuerKeys(options: LiveIssuerKeysOptions): LiveIssuerK
   // Logs a problem once, until a check passes without one.
   const problem = (message: string, fields: Record<string, unknown>) => {
     troubled = true;
+    lastError = typeof fields["error"] === "string" ? `${message}: ${fields["error"]}` : message;
     if (message === lastProblem) return;
     lastProblem = message;
     logger.error(message, { file, ...fields });
@@ -65,37 +96,39 @@ export function startLiveIssuerKeys(options: LiveIssuerKeysOptions): LiveIssuerK
   async function check(): Promise<void> {
     troubled = false;
     try {
-      const text = readTextIfExists(file);
-      if (text === undefined) return problem("the issuer keys file is missing; the loaded keys stay in use", {});
-      if (text !== lastText) {
-        const stored = parseIssuerKeysFile(text, file);
+      const changed = await source.readIfChanged(lastMarker);
+      if (changed !== undefined) {
+        const { stored } = changed;
         if (stored.clientSecretHashKey !== ring.stored.clientSecretHashKey) {
-          return problem("the issuer keys file has a different client secret hash key; restart the auth provider to use it", {});
+          return problem("the issuer keys have a different client secret hash key; restart the auth provider to use them", {});
         }
         const fresh = await importKeyRing(stored, retireMarginSeconds);
-        if (lastText !== undefined) logger.info("reloaded issuer keys", { file, kids: stored.signingKeys.map((k) => k.kid) });
+        if (lastMarker !== undefined) logger.info("reloaded issuer keys", { file, kids: stored.signingKeys.map((k) => k.kid) });
         ring = fresh;
-        lastText = text;
+        lastMarker = changed.marker;
       }
-      if (pruneRetiredKeys(ring.stored, now()) !== undefined) dropRetiredKeys();
+      if (pruneRetiredKeys(ring.stored, now()) !== undefined) await dropRetiredKeys();
       const kid = signingKeyAt(ring.stored, now()).kid;
       if (kid !== signingKid) {
         signingKid = kid;
         logger.info("signing with a new key", { kid });
       }
-      if (!troubled) lastProblem = "";
+      if (!troubled) {
+        lastProblem = "";
+        lastError = undefined;
+      }
     } catch (err) {
       problem("cannot reload the issuer keys; the loaded keys stay in use", { error: err instanceof Error ? err.message : String(err) });
     }
   }
 
-  // Retired keys are already out of the JWKS (that is a matter of time); this removes their private parts from disk.
-  function dropRetiredKeys(): void {
+  // Retired keys are already out of the JWKS (that is a matter of time); this removes their private parts from storage.
+  async function dropRetiredKeys(): Promise<void> {
     try {
-      const result = updateIssuerKeys(db, file, (current) => pruneRetiredKeys(current, now()));
+      const result = await source.update((current) => pruneRetiredKeys(current, now()));
       if (result !== undefined) logger.info("dropped retired signing keys", { file, kids: result.dropped });
     } catch (err) {
-      problem("cannot drop retired keys from the issuer keys file", { error: err instanceof Error ? err.message : String(err) });
+      problem("cannot drop retired keys from the issuer keys", { error: err instanceof Error ? err.message : String(err) });
     }
   }
 
@@ -108,6 +141,7 @@ export function startLiveIssuerKeys(options: LiveIssuerKeysOptions): LiveIssuerK
     signingKey: () => ring.signingKey(now()),
     jwks: () => ring.jwks(now()),
     reload,
+    status: () => (lastError === undefined ? { ok: true } : { ok: false, reason: lastError }),
     close: () => clearInterval(timer),
   };
 }

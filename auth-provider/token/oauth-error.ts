@@ -13,15 +13,20 @@ export type OAuthErrorCode =
   | "unsupported_grant_type"
   | "invalid_scope"
   /** Too many failed client authentications (the code RFC 8628 §3.5 registered for "retry later, slower"). */
-  | "slow_down";
+  | "slow_down"
+  /** The server cannot answer now (its database is away): 503 with Retry-After, a code widely used beside RFC 6749 §5.2. */
+  | "temporarily_unavailable";
 
-/** A token request the server refuses. status is 401 for invalid_client, 429 for slow_down, else 400. */
+/**
+ * A token request the server refuses. status is 401 for invalid_client, 429 for slow_down, 503 for
+ * temporarily_unavailable, else 400.
+ */
 export class OAuthError extends Error {
   override name = "OAuthError";
-  readonly status: 400 | 401 | 429;
+  readonly status: 400 | 401 | 429 | 503;
   /** When true the answer carries a `WWW-Authenticate: Basic` challenge (the client tried or needs HTTP Basic). */
   readonly basicChallenge: boolean;
-  /** For slow_down: sent as the Retry-After header (whole seconds). */
+  /** For slow_down and temporarily_unavailable: sent as the Retry-After header (whole seconds). */
   readonly retryAfterSeconds: number | undefined;
 
   constructor(
@@ -31,9 +36,9 @@ export class OAuthError extends Error {
     options: { basicChallenge?: boolean; retryAfterSeconds?: number } = {},
   ) {
     super(`${code}: ${description}`);
-    this.status = code === "invalid_client" ? 401 : code === "slow_down" ? 429 : 400;
+    this.status = code === "invalid_client" ? 401 : code === "slow_down" ? 429 : code === "temporarily_unavailable" ? 503 : 400;
     this.basicChallenge = code === "invalid_client" && (options.basicChallenge ?? false);
-    this.retryAfterSeconds = code === "slow_down" ? options.retryAfterSeconds : undefined;
+    this.retryAfterSeconds = code === "slow_down" || code === "temporarily_unavailable" ? options.retryAfterSeconds : undefined;
   }
 }
 

@@ -11,13 +11,17 @@
  * its right secret is refused there too, until Retry-After has passed. A
  * successful authentication is reported to the limiter, which then exempts
  * that client and address from the per-client ceiling.
+ *
+ * When the store cannot answer because its database is away, the answer is 503
+ * `temporarily_unavailable` with Retry-After, never a 500: callers retry.
  */
 import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Router } from "express";
 import type { AccessTokenSigner } from "./access-token-signer.js";
 import { authenticateClient, readPresentedCredentials } from "../clients/client-authentication.js";
 import { checkGrantType, grantClientCredentials } from "./client-credentials-grant.js";
-import type { ClientStore } from "../clients/client-store.js";
-import type { AuthAttempt, FailedAuthLimiter, Throttle, ThrottleScope } from "../clients/failed-auth-limiter.js";
+import type { ClientAuthenticator } from "../clients/client-authentication.js";
+import type { AuthAttempt, Throttle, ThrottleScope } from "../clients/failed-auth-limiter.js";
+import type { SharedFailedAuthLimiter } from "../storage/auth-store.js";
 import { OAuthError, sendOAuthError, setNoStore } from "./oauth-error.js";
 import {
   bodyParserErrorToOAuthError,
@@ -33,12 +37,15 @@ export const tokenEndpointPath = "/oauth/token";
 /** What the token endpoint needs. */
 export interface TokenEndpointOptions {
   readonly issuer: string;
-  readonly clientStore: ClientStore;
+  /** The SQLite store or the PostgreSQL one: asked once per request. */
+  readonly clientStore: ClientAuthenticator;
   readonly signer: AccessTokenSigner;
   /** Token lifetime for clients without their own. */
   readonly tokenTtlSeconds: number;
   /** Counts failed client authentications and says when to refuse. */
-  readonly failedAuthLimiter: FailedAuthLimiter;
+  readonly failedAuthLimiter: SharedFailedAuthLimiter;
+  /** Whether an error means the store is away for a while (answered 503 temporarily_unavailable); default never. */
+  readonly isStoreUnavailable?: (err: unknown) => boolean;
   /** Called when an attempt reaches a limit (for a warning in the log). */
   readonly onThrottle?: (throttle: Throttle, attempt: AuthAttempt) => void;
 }
@@ -54,8 +61,8 @@ export function createTokenEndpoint(options: TokenEndpointOptions): Router {
     express.text({ type: "application/x-www-form-urlencoded", limit: tokenRequestBodyLimit, inflate: false }),
   ];
   // A throttled address is refused before its body is read.
-  const refuseThrottledAddress: RequestHandler = (req, _res, next) => {
-    refuseIfThrottled(options.failedAuthLimiter, { address: req.socket.remoteAddress });
+  const refuseThrottledAddress: RequestHandler = async (req, _res, next) => {
+    await refuseIfThrottled(options.failedAuthLimiter, { address: req.socket.remoteAddress });
     next();
   };
   router.post(tokenEndpointPath, refuseThrottledAddress, ...parsers, tokenHandler(options));
@@ -64,7 +71,7 @@ export function createTokenEndpoint(options: TokenEndpointOptions): Router {
     res.status(405).json({ error: "method_not_allowed", error_description: "use POST" });
   });
   const onError: ErrorRequestHandler = (err, _req, res, next) => {
-    const oauthError = err instanceof OAuthError ? err : bodyParserErrorToOAuthError(err);
+    const oauthError = err instanceof OAuthError ? err : options.isStoreUnavailable?.(err) === true ? storeUnavailable() : bodyParserErrorToOAuthError(err);
     if (oauthError === undefined || res.headersSent) return next(err);
     sendOAuthError(res, oauthError, options.issuer);
   };
@@ -78,11 +85,11 @@ function tokenHandler(options: TokenEndpointOptions): RequestHandler {
     const params = readTokenRequestParams(body, mediaType);
     checkGrantType(params);
     const address = req.socket.remoteAddress;
-    const credentials = countingFailure(options, { address }, () => readPresentedCredentials(req.headers.authorization, params));
+    const credentials = await countingFailure(options, { address }, async () => readPresentedCredentials(req.headers.authorization, params));
     const attempt = { address, clientId: credentials.clientId };
-    refuseIfThrottled(options.failedAuthLimiter, attempt);
-    const client = countingFailure(options, attempt, () => authenticateClient(options.clientStore, credentials));
-    options.failedAuthLimiter.recordSuccess({ address, clientId: client.clientId });
+    await refuseIfThrottled(options.failedAuthLimiter, attempt);
+    const client = await countingFailure(options, attempt, () => authenticateClient(options.clientStore, credentials));
+    await options.failedAuthLimiter.recordSuccess({ address, clientId: client.clientId });
     res.locals["clientId"] = client.clientId;
     const grant = grantClientCredentials(client, params, options.tokenTtlSeconds);
     const token = await options.signer.sign(grant);
@@ -97,12 +104,12 @@ function tokenHandler(options: TokenEndpointOptions): RequestHandler {
 }
 
 // Runs step; when it fails with invalid_client, counts a failed authentication for attempt.
-function countingFailure<T>(options: TokenEndpointOptions, attempt: AuthAttempt, step: () => T): T {
+async function countingFailure<T>(options: TokenEndpointOptions, attempt: AuthAttempt, step: () => Promise<T>): Promise<T> {
   try {
-    return step();
+    return await step();
   } catch (err) {
     if (err instanceof OAuthError && err.code === "invalid_client") {
-      const throttle = options.failedAuthLimiter.recordFailure(attempt);
+      const throttle = await options.failedAuthLimiter.recordFailure(attempt);
       if (throttle !== undefined) options.onThrottle?.(throttle, attempt);
     }
     throw err;
@@ -115,8 +122,17 @@ const throttledWho: Record<ThrottleScope, string> = {
   client: "for this client",
 };
 
-function refuseIfThrottled(limiter: FailedAuthLimiter, attempt: AuthAttempt): void {
-  const throttle = limiter.check(attempt);
+// Seconds a caller is asked to wait while the database is away: about how long a restart or failover takes.
+const storeRetryAfterSeconds = 2;
+
+function storeUnavailable(): OAuthError {
+  return new OAuthError("temporarily_unavailable", "the authorization server cannot reach its database; retry shortly", {
+    retryAfterSeconds: storeRetryAfterSeconds,
+  });
+}
+
+async function refuseIfThrottled(limiter: SharedFailedAuthLimiter, attempt: AuthAttempt): Promise<void> {
+  const throttle = await limiter.check(attempt);
   if (throttle === undefined) return;
   throw new OAuthError(
     "slow_down",

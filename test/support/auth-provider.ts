@@ -1,8 +1,10 @@
 /**
  * Helpers for the auth provider's tests: starting the real process over a
- * fresh data directory, building client credentials, and calling the token
- * endpoint with plain fetch.
+ * fresh data directory (or as a replica on a shared database), building client
+ * credentials, and calling the token endpoint with plain fetch.
  */
+import { randomBytes } from "node:crypto";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { startProcess, tempDataDir, type RunningProcess } from "./processes.js";
 import { openAuthDatabase } from "../../auth-provider/storage/auth-database.js";
@@ -117,4 +119,44 @@ export async function startAuthProvider(
       return code;
     },
   };
+}
+
+/** An auth provider replica on a shared database, with its own (initially empty) data directory. */
+export interface AuthReplica {
+  readonly server: RunningProcess;
+  readonly dataDir: string;
+  /** Stops the process (resolving with its exit code) and removes the data directory. */
+  close(): Promise<number | null>;
+}
+
+/**
+ * Starts auth-provider/main.js on a free loopback port over a fresh, empty data directory; env must carry the shared
+ * settings (DATABASE_URL, AUTH_KEY_ENCRYPTION_KEY_FILE, AUTH_ISSUER so that every replica names the same issuer).
+ */
+export async function startAuthReplica(env: Record<string, string>): Promise<AuthReplica> {
+  const dataDir = tempDataDir();
+  try {
+    const server = await startProcess("auth-provider/main.js", {
+      env: { AUTH_PORT: "0", AUTH_HOST: "127.0.0.1", DATA_DIR: dataDir.path, ...env },
+    });
+    return {
+      server,
+      dataDir: dataDir.path,
+      async close() {
+        const code = await server.stop();
+        dataDir.remove();
+        return code;
+      },
+    };
+  } catch (err) {
+    dataDir.remove();
+    throw err;
+  }
+}
+
+/** Writes a key-encryption key file (32 random bytes in base64, mode 0600) into dir and returns its path. */
+export function writeKeyEncryptionKeyFile(dir: string): string {
+  const file = join(dir, "kek.b64");
+  writeFileSync(file, `${randomBytes(32).toString("base64")}\n`, { mode: 0o600 });
+  return file;
 }
