@@ -3,17 +3,20 @@
  * resolve settings, call a typed command function, hand its result to the
  * printer. Errors propagate to main.ts, the only place that exits.
  */
+import type { ConnectError } from "@connectrpc/connect";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { CliError } from "../common/cli-error.js";
-import { addEvent, deleteEvent, getEvent, listEvents, updateEvent, watchEvents } from "./commands/calendar-commands.js";
-import { addNote, deleteNote, getNote, listNotes, updateNote, watchNotes } from "./commands/note-commands.js";
+import { addEvent, deleteEvent, getEvent, listEvents, updateEvent } from "./commands/calendar-commands.js";
+import { addNote, deleteNote, getNote, listNotes, updateNote } from "./commands/note-commands.js";
+import { watchEvents, watchNotes } from "./commands/watch-commands.js";
 import { createPrinter, type Output, type Printer } from "./printer.js";
 import { createAssistantSession, type AssistantSession } from "./session.js";
 import { resolveSettings, type GlobalOptions } from "./settings.js";
 
 const exitCodeHelp = `
 Exit codes: 0 ok, 1 unexpected error, 2 usage or invalid input, 3 not found,
-4 authentication or permission refused, 5 auth provider or service unreachable.`;
+4 authentication or permission refused, 5 auth provider or service unreachable,
+6 changed since it was read (--if-match).`;
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -28,6 +31,11 @@ function untilInterrupted(): AbortSignal {
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);
   return controller.signal;
+}
+
+/** Tells people (stderr) that a watch broke and when it resumes. */
+function interrupted(printer: Printer): (err: ConnectError, retryInMs: number) => void {
+  return (err, retryInMs) => printer.hint(`watch interrupted (${err.rawMessage}); resuming in ${(retryInMs / 1000).toFixed(1)} s`);
 }
 
 export function buildCli(out: Output): Command {
@@ -84,15 +92,17 @@ export function buildCli(out: Output): Command {
     .option("--description <text>")
     .option("--start <time>")
     .option("--end <time>")
-    .action(run(async (s, p, id: string, options: { title?: string; description?: string; start?: string; end?: string }) => p.print({ kind: "event", event: await updateEvent(s, id, options) })));
+    .option("--if-match <etag>", "only if the event still has this etag (from get or list); else exit 6")
+    .action(run(async (s, p, id: string, options: { title?: string; description?: string; start?: string; end?: string; ifMatch?: string }) => p.print({ kind: "event", event: await updateEvent(s, id, options) })));
   calendar
     .command("delete <id>")
     .description("delete an event")
-    .action(run(async (s, p, id: string) => p.print({ kind: "deleted", what: "event", ...(await deleteEvent(s, id)) })));
+    .option("--if-match <etag>", "only if the event still has this etag; else exit 6")
+    .action(run(async (s, p, id: string, options: { ifMatch?: string }) => p.print({ kind: "deleted", what: "event", ...(await deleteEvent(s, id, options)) })));
   calendar
     .command("watch")
     .description("print changes to events as they happen, until Ctrl-C")
-    .action(run(async (s, p) => watchEvents(s, untilInterrupted(), (change) => p.eventChange(change))));
+    .action(run(async (s, p) => watchEvents(s, untilInterrupted(), (change) => p.eventChange(change), interrupted(p))));
 
   const note = program.command("note").description("notes in the notes service");
   note
@@ -114,15 +124,17 @@ export function buildCli(out: Output): Command {
     .description("change only the fields given")
     .option("--title <title>")
     .option("--description <text>")
-    .action(run(async (s, p, id: string, options: { title?: string; description?: string }) => p.print({ kind: "note", note: await updateNote(s, id, options) })));
+    .option("--if-match <etag>", "only if the note still has this etag (from get or list); else exit 6")
+    .action(run(async (s, p, id: string, options: { title?: string; description?: string; ifMatch?: string }) => p.print({ kind: "note", note: await updateNote(s, id, options) })));
   note
     .command("delete <id>")
     .description("delete a note")
-    .action(run(async (s, p, id: string) => p.print({ kind: "deleted", what: "note", ...(await deleteNote(s, id)) })));
+    .option("--if-match <etag>", "only if the note still has this etag; else exit 6")
+    .action(run(async (s, p, id: string, options: { ifMatch?: string }) => p.print({ kind: "deleted", what: "note", ...(await deleteNote(s, id, options)) })));
   note
     .command("watch")
     .description("print changes to notes as they happen, until Ctrl-C")
-    .action(run(async (s, p) => watchNotes(s, untilInterrupted(), (change) => p.noteChange(change))));
+    .action(run(async (s, p) => watchNotes(s, untilInterrupted(), (change) => p.noteChange(change), interrupted(p))));
 
   program
     .command("token")

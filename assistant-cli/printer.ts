@@ -59,6 +59,7 @@ export function createPrinter(format: OutputFormat, out: Output): Printer {
             ["description", result.event.description],
             ["created", `${formatLocalDateTime(result.event.createTime)} by ${result.event.createdBy}`],
             ["updated", `${formatLocalDateTime(result.event.updateTime)} by ${result.event.updatedBy}`],
+            ["etag", result.event.etag],
           ]);
         case "note":
           return details([
@@ -67,6 +68,7 @@ export function createPrinter(format: OutputFormat, out: Output): Printer {
             ["description", result.note.description],
             ["created", `${formatLocalDateTime(result.note.createTime)} by ${result.note.createdBy}`],
             ["updated", `${formatLocalDateTime(result.note.updateTime)} by ${result.note.updatedBy}`],
+            ["etag", result.note.etag],
           ]);
         case "deleted":
           return line(`deleted ${result.what} ${result.id}`);

@@ -15,6 +15,8 @@ export function cliErrorFromRpc(err: unknown, service: string, url: string): Cli
   switch (e.code) {
     case Code.NotFound:
       return new CliError("not_found", e.rawMessage, { cause: e });
+    case Code.Aborted:
+      return new CliError("conflict", `${e.rawMessage} — get it again and retry with its new etag`, { cause: e });
     case Code.InvalidArgument:
       return new CliError("usage", e.rawMessage, { cause: e });
     case Code.Unauthenticated:

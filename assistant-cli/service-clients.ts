@@ -1,6 +1,7 @@
 /**
  * The generated Calendar and Note clients over the chosen protocol, each
- * adding its own audience's tokens; over TLS they trust the CA of --ca-file.
+ * adding its own audience's tokens and retrying a read once when its replica
+ * went away; over TLS they trust the CA of --ca-file.
  */
 import { Code, ConnectError, createClient, type Client, type Interceptor, type Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
@@ -10,6 +11,7 @@ import { NoteService } from "../gen/m2m/notes/v1/notes_pb.js";
 import { CliError } from "../common/cli-error.js";
 import type { AssistantSettings, Protocol } from "./settings.js";
 import { caFileHint } from "./token-endpoint-client.js";
+import { createReadRetryInterceptor } from "./read-retry-interceptor.js";
 import { createTokenInterceptor } from "./token-interceptor.js";
 import type { TokenProvider } from "./token-provider.js";
 
@@ -43,11 +45,11 @@ export function createServiceClients(settings: AssistantSettings, tokens: TokenP
   return {
     calendar: createClient(
       CalendarService,
-      createTransport(settings.protocol, settings.calendarUrl, [createTokenInterceptor(tokens, settings.calendarAudience)], settings.ca),
+      createTransport(settings.protocol, settings.calendarUrl, [createReadRetryInterceptor(), createTokenInterceptor(tokens, settings.calendarAudience)], settings.ca),
     ),
     notes: createClient(
       NoteService,
-      createTransport(settings.protocol, settings.notesUrl, [createTokenInterceptor(tokens, settings.notesAudience)], settings.ca),
+      createTransport(settings.protocol, settings.notesUrl, [createReadRetryInterceptor(), createTokenInterceptor(tokens, settings.notesAudience)], settings.ca),
     ),
   };
 }

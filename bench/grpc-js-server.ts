@@ -8,12 +8,10 @@
  */
 import { create, fromBinary, toBinary, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
-import { join } from "node:path";
 import { ListNotesRequestSchema, ListNotesResponseSchema, type ListNotesRequest, type ListNotesResponse } from "../gen/m2m/notes/v1/notes_pb.js";
-import { createNoteStore, noteSchema } from "../notes/note-store.js";
-import { openSqliteDatabase } from "../service-runtime/sqlite-database.js";
+import { openNotesStore } from "./open-notes-store.js";
 
-const store = createNoteStore(openSqliteDatabase(join(process.env["DATA_DIR"] ?? "./data", "notes.db"), noteSchema));
+const store = await openNotesStore(process.env["DATA_DIR"] ?? "./data");
 
 function codec<Desc extends DescMessage>(schema: Desc) {
   return {
@@ -38,8 +36,10 @@ const definition: grpc.ServiceDefinition = {
 
 const listNotes: grpc.handleUnaryCall<ListNotesRequest, ListNotesResponse> = (call, callback) => {
   const limit = Math.min(Math.max(call.request.pageSize || 50, 1), 1000);
-  const { notes } = store.list({ limit });
-  callback(null, create(ListNotesResponseSchema, { notes }));
+  store.list({ limit, where: [] }).then(
+    ({ items: notes }) => callback(null, create(ListNotesResponseSchema, { notes })),
+    (err: Error) => callback(err),
+  );
 };
 
 const server = new grpc.Server();

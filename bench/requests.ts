@@ -2,7 +2,7 @@
  * The requests of each benchmark case, prepared once as LoadPlans: the same
  * ListNotes read over gRPC, Connect and REST, the token request, the watch.
  */
-import { toBinary } from "@bufbuild/protobuf";
+import { create, toBinary } from "@bufbuild/protobuf";
 import { ListNotesRequestSchema, WatchNotesRequestSchema } from "../gen/m2m/notes/v1/notes_pb.js";
 import type { LoadPlan } from "./load-plan.js";
 import type { ClientCredentials } from "../test/support/tokens.js";
@@ -79,7 +79,7 @@ export function tokenRequest(url: string, credentials: ClientCredentials, audien
 
 /** gRPC WatchNotes streams, each cancelled after its first message. */
 export function watchNotes(url: string, token: string, shape: LoadShape): LoadPlan {
-  const message = toBinary(WatchNotesRequestSchema, { $typeName: "m2m.notes.v1.WatchNotesRequest" });
+  const message = toBinary(WatchNotesRequestSchema, create(WatchNotesRequestSchema));
   return {
     kind: "watch",
     url,

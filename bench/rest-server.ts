@@ -10,10 +10,8 @@
 import { create, toJson } from "@bufbuild/protobuf";
 import express from "express";
 import { createRemoteJWKSet, jwtVerify } from "jose";
-import { join } from "node:path";
 import { ListNotesResponseSchema } from "../gen/m2m/notes/v1/notes_pb.js";
-import { createNoteStore, noteSchema } from "../notes/note-store.js";
-import { openSqliteDatabase } from "../service-runtime/sqlite-database.js";
+import { openNotesStore } from "./open-notes-store.js";
 
 function required(name: string): string {
   const value = process.env[name];
@@ -27,7 +25,7 @@ function required(name: string): string {
 const issuer = required("AUTH_ISSUER");
 const audience = required("BENCH_AUDIENCE");
 const jwks = createRemoteJWKSet(new URL(required("AUTH_JWKS_URL")));
-const store = createNoteStore(openSqliteDatabase(join(required("DATA_DIR"), "notes.db"), noteSchema));
+const store = await openNotesStore(required("DATA_DIR"));
 
 const app = express();
 app.get("/v1/notes", async (req, res) => {
@@ -48,7 +46,7 @@ app.get("/v1/notes", async (req, res) => {
     return;
   }
   const limit = Math.min(Math.max(Number(req.query["page_size"]) || 50, 1), 1000);
-  const { notes } = store.list({ limit });
+  const { items: notes } = await store.list({ limit, where: [] });
   res.json(toJson(ListNotesResponseSchema, create(ListNotesResponseSchema, { notes })));
 });
 

@@ -4,7 +4,7 @@
  * a kind that decides the exit code. Only an entry point turns it into an exit.
  */
 
-export type CliErrorKind = "usage" | "not_found" | "auth" | "unreachable" | "internal";
+export type CliErrorKind = "usage" | "not_found" | "auth" | "unreachable" | "conflict" | "internal";
 
 /** Exit codes, documented in each tool's --help and the README. */
 export const exitCodes: Record<CliErrorKind | "ok", number> = {
@@ -14,6 +14,8 @@ export const exitCodes: Record<CliErrorKind | "ok", number> = {
   not_found: 3,
   auth: 4,
   unreachable: 5,
+  /** The resource changed since the etag the caller gave was read (ABORTED). */
+  conflict: 6,
 };
 
 export class CliError extends Error {

@@ -1,23 +1,33 @@
-/** The notes service's wiring: its identity, tables, store, change feed and routes. */
-import { NoteService } from "../gen/m2m/notes/v1/notes_pb.js";
-import { createChangeFeed } from "../service-runtime/change-feed.js";
-import type { ServiceDefinition } from "../service-runtime/run-service.js";
-import { createNoteHandlers, type NoteChange } from "./note-handlers.js";
-import { createNoteStore, noteSchema } from "./note-store.js";
+/**
+ * The notes service: its identity and its table (notes in creation order,
+ * oldest first). Its methods are the shared resource methods
+ * (service-runtime/resources/); its field rules are in note-input.ts.
+ */
+import { create } from "@bufbuild/protobuf";
+import { timestampMs } from "@bufbuild/protobuf/wkt";
+import { NoteSchema, NoteService } from "../gen/m2m/notes/v1/notes_pb.js";
+import { defineResourceService } from "../service-runtime/resources/resource-service.js";
+import type { ResourceTable } from "../service-runtime/resources/resource-table.js";
+import { noteRules, type NoteFields } from "./note-input.js";
 
-export const notesService: ServiceDefinition = {
+/** Notes: keyset pagination on (create time ms, id). */
+export const noteTable: ResourceTable<typeof NoteSchema, NoteFields> = {
+  schema: NoteSchema,
+  name: "notes",
+  noun: "note",
+  fieldColumns: { title: "text", description: "text" },
+  listIndex: { name: "notes_by_creation", columns: ["create_time_ms", "id"] },
+  columnsOf: (fields) => ({ title: fields.title, description: fields.description }),
+  fromRow: (common, row) => create(NoteSchema, { ...common, title: String(row["title"]), description: String(row["description"]) }),
+  cursorOf: (note) => [timestampMs(note.createTime!), note.id],
+};
+
+export const notesService = defineResourceService({
   name: "notes",
   envPrefix: "NOTES",
   defaultPort: 3012,
   defaultAudience: "note-service",
-  schema: noteSchema,
-  build(db, logger) {
-    const feed = createChangeFeed<NoteChange>({ onUnsubscribe: (watchers) => logger.info("watch ended", { watchers }) });
-    const handlers = createNoteHandlers(createNoteStore(db), feed);
-    return {
-      services: [NoteService],
-      routes: (router) => router.service(NoteService, handlers),
-      stopStreams: () => feed.close(),
-    };
-  },
-};
+  table: noteTable,
+  rules: noteRules,
+  service: NoteService,
+});

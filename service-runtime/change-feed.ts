@@ -21,6 +21,8 @@ export interface ChangeFeed<T> {
   subscribe(signal: AbortSignal): Subscription<T>;
   /** Ends every subscription with UNAVAILABLE (server shutting down). */
   close(): void;
+  /** Ends every current subscription with `error`; later subscriptions work as before. */
+  interrupt(error: ConnectError): void;
   readonly subscriberCount: number;
 }
 
@@ -61,6 +63,9 @@ export function createChangeFeed<T>(options: ChangeFeedOptions = {}): ChangeFeed
         sub.queue.push(change);
         sub.wake?.();
       }
+    },
+    interrupt(error) {
+      for (const sub of subscribers) fail(sub, error);
     },
     close() {
       closed = true;

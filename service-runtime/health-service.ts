@@ -15,7 +15,7 @@ export interface HealthOptions {
   /** Service names a caller may ask about; "" (the whole server) is always known. */
   services: readonly string[];
   /** True when the service's dependencies work (e.g. a query on its database succeeds). */
-  probe: () => boolean;
+  probe: () => boolean | Promise<boolean>;
   /** How often Watch re-probes; default 5000 ms. */
   probeIntervalMs?: number;
 }
@@ -25,7 +25,7 @@ export interface HealthReporter {
   /** From now on NOT_SERVING; watchers are told, then their streams end. */
   shutDown(): void;
   /** The current status of the whole server. */
-  status(): Status;
+  status(): Promise<Status>;
 }
 
 export function createHealthReporter(options: HealthOptions): HealthReporter {
@@ -36,15 +36,15 @@ export function createHealthReporter(options: HealthOptions): HealthReporter {
     for (const wake of waiters) wake();
   };
 
-  const status = () => {
+  const status = async () => {
     if (shuttingDown) return Status.NOT_SERVING;
     try {
-      return options.probe() ? Status.SERVING : Status.NOT_SERVING;
+      return (await options.probe()) ? Status.SERVING : Status.NOT_SERVING;
     } catch {
       return Status.NOT_SERVING;
     }
   };
-  const statusOf = (service: string) => (known.has(service) ? status() : Status.SERVICE_UNKNOWN);
+  const statusOf = async (service: string) => (known.has(service) ? status() : Status.SERVICE_UNKNOWN);
 
   return {
     status,
@@ -54,14 +54,14 @@ export function createHealthReporter(options: HealthOptions): HealthReporter {
     },
     register(router) {
       router.service(Health, {
-        check(req) {
+        async check(req) {
           if (!known.has(req.service)) throw new ConnectError(`unknown service "${req.service}"`, Code.NotFound);
-          return { status: status() };
+          return { status: await status() };
         },
         async *watch(req, ctx) {
           let last: Status | undefined;
           for (;;) {
-            const current = statusOf(req.service);
+            const current = await statusOf(req.service);
             if (current !== last) {
               yield create(HealthCheckResponseSchema, { status: current });
               last = current;

@@ -1,7 +1,8 @@
 /**
  * Start-up and shutdown shared by the calendar and notes services: config,
- * database, token verification, interceptors, the dual-protocol port, JSON
- * logs and signal handling. A service supplies only its wiring (`build`).
+ * database (SQLite, or PostgreSQL with DATABASE_URL; migrated at start-up),
+ * token verification, interceptors, the dual-protocol port, JSON logs and
+ * signal handling. A service supplies only its wiring (`build`).
  */
 import type { DescService } from "@bufbuild/protobuf";
 import type { ConnectRouter, Interceptor } from "@connectrpc/connect";
@@ -25,7 +26,9 @@ import { listenDualProtocol, type DualRequestHandler } from "./dual-protocol-ser
 import { peerContextValues } from "./peer-address.js";
 import { createWatchLimitInterceptor } from "./watch-limit-interceptor.js";
 import { loadServiceConfig, type ServiceConfig, type ServiceIdentity } from "./service-config.js";
-import { openSqliteDatabase, type SqliteDatabase } from "./sqlite-database.js";
+import { SchemaTooNewError, type Migration } from "../common/database/migrations.js";
+import type { ChangeLogOptions } from "./resources/resource-store.js";
+import { openServiceDatabase, type ServiceDatabase } from "./service-database.js";
 
 /** What a service builds from its database. */
 export interface ServiceWiring {
@@ -36,10 +39,15 @@ export interface ServiceWiring {
   stopStreams(): void;
 }
 
+/** Settings a service's wiring reads. */
+export interface ServiceSettings {
+  changeLog: ChangeLogOptions;
+}
+
 export interface ServiceDefinition extends ServiceIdentity {
-  /** Idempotent DDL of the service's tables. */
-  schema: readonly string[];
-  build(db: SqliteDatabase, logger: Logger): ServiceWiring;
+  /** The service's schema migrations (component = `name`), applied at start-up. */
+  migrations: readonly Migration[];
+  build(database: ServiceDatabase, logger: Logger, settings: ServiceSettings): ServiceWiring;
 }
 
 /** What an entry point other than the service's own `main` may change. */
@@ -69,18 +77,27 @@ export async function runService(definition: ServiceDefinition, options: RunServ
     throw err;
   }
 
-  let db: SqliteDatabase;
+  let database: ServiceDatabase;
   try {
-    db = openSqliteDatabase(config.databasePath, definition.schema);
+    database = await openServiceDatabase({ name: definition.name, migrations: definition.migrations, sqlitePath: config.databasePath, postgres: config.postgres, logger });
   } catch (err) {
-    logger.error("cannot open the database", { path: config.databasePath, error: errorText(err) });
+    if (err instanceof SchemaTooNewError) process.stderr.write(`${definition.name}: ${err.message}\n`);
+    logger.error("cannot open the database", { database: databaseName(config), error: err instanceof Error ? err.message : errorText(err) });
     process.exit(1);
   }
-  const wiring = definition.build(db, logger);
-  const ping = db.prepare("SELECT 1");
+  const wiring = definition.build(database, logger, { changeLog: { keep: config.changeLogSize } });
+  if (database.kind === "postgres") {
+    try {
+      await database.listener.start();
+    } catch (err) {
+      logger.error("cannot listen for changes on the database", { database: databaseName(config), error: errorText(err) });
+      await database.close();
+      process.exit(1);
+    }
+  }
   const health = createHealthReporter({
     services: wiring.services.map((s) => s.typeName),
-    probe: () => ping.get() !== undefined,
+    probe: () => database.probe(),
   });
   const descriptors = createDescriptorIndex([...wiring.services, Health, ServerReflectionV1, ServerReflectionV1alpha]);
 
@@ -135,7 +152,7 @@ export async function runService(definition: ServiceDefinition, options: RunServ
     const code = (err as { code?: string }).code;
     const reason = code === "EADDRINUSE" ? `port ${config.port} is already in use (set ${definition.envPrefix}_PORT)` : errorText(err);
     logger.error(`cannot listen on ${config.host}:${config.port}: ${reason}`);
-    db.close();
+    await database.close();
     process.exit(1);
   }
   logger.info("listening", {
@@ -144,7 +161,7 @@ export async function runService(definition: ServiceDefinition, options: RunServ
     tls: config.tls !== undefined,
     audience: config.verifier.audience,
     issuer: config.verifier.issuer,
-    database: config.databasePath,
+    database: databaseName(config),
   });
   void keys.refresh(); // warm the key cache; the service works without it and fetches on first call
 
@@ -161,10 +178,15 @@ export async function runService(definition: ServiceDefinition, options: RunServ
     const forced = setTimeout(() => shutdown.abort(), config.shutdownGraceMs);
     await server.close(config.shutdownGraceMs + 1000);
     clearTimeout(forced);
-    db.close();
+    await database.close();
     logger.info("stopped");
     process.exit(0);
   };
   process.on("SIGINT", (signal) => void stop(signal));
   process.on("SIGTERM", (signal) => void stop(signal));
+}
+
+/** The database for logs: the SQLite file, or the PostgreSQL URL without its password. */
+function databaseName(config: ServiceConfig): string {
+  return config.postgres?.redacted ?? config.databasePath;
 }

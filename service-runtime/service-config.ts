@@ -3,6 +3,7 @@
  * whether with TLS, where its data lives, and how to verify tokens.
  */
 import { join } from "node:path";
+import { readDatabaseUrl, type PostgresLocation } from "../common/database/database-url.js";
 import { readInteger, readOptionalString, readPort, readString } from "../common/env.js";
 import { loadServerTls, readCaFile, type ServerTls } from "../common/tls.js";
 import { loadVerifierConfig, type VerifierConfig } from "../interceptor/verifier-config.js";
@@ -23,8 +24,12 @@ export interface ServiceConfig {
   host: string;
   /** TLS_CERT_FILE and TLS_KEY_FILE: when set, the port serves TLS (h2 and HTTP/1.1 by ALPN); default cleartext. */
   tls: ServerTls | undefined;
-  /** The SQLite file, $DATA_DIR/<name>.db. */
+  /** The SQLite file, $DATA_DIR/<name>.db (used when DATABASE_URL is unset). */
   databasePath: string;
+  /** DATABASE_URL: PostgreSQL instead of the SQLite file; default unset. */
+  postgres: PostgresLocation | undefined;
+  /** SERVICE_CHANGE_LOG_SIZE: changes kept per resource type for watches that resume (since_sequence); default 10000. */
+  changeLogSize: number;
   verifier: VerifierConfig;
   /** AUTH_CA_FILE: PEM of the CA(s) trusted for an https JWKS URL, besides Node's built-in roots; default none. */
   authCa: string | undefined;
@@ -60,6 +65,8 @@ export function loadServiceConfig(env: Readonly<Record<string, string | undefine
     host,
     tls,
     databasePath: join(dataDir, `${identity.name}.db`),
+    postgres: readDatabaseUrl(env),
+    changeLogSize: readInteger(env, "SERVICE_CHANGE_LOG_SIZE", 10_000, 1, 10_000_000),
     verifier: loadVerifierConfig(verifierEnv, `${identity.envPrefix}_AUDIENCE`, identity.defaultAudience),
     authCa: caFile === undefined ? undefined : readCaFile("AUTH_CA_FILE", caFile),
     tokenCacheSize: readInteger(env, "AUTH_TOKEN_CACHE_SIZE", 10_000, 0, 1_000_000),

@@ -93,6 +93,17 @@ describe("note commands", () => {
     assert.equal(JSON.parse(await ok(["--output", "json", "note", "list"])).notes.find((n: { id: string }) => n.id === note.id).description, "milk\neggs");
     assert.equal(await ok(["note", "delete", note.id]), `deleted note ${note.id}\n`);
   });
+
+  test("--if-match: update and delete only what is unchanged since it was read; else exit 6", async () => {
+    const { note } = JSON.parse(await ok(["--output", "json", "note", "add", "Draft"]));
+    assert.match(await ok(["note", "get", note.id]), new RegExp(`^etag:\\s+${note.etag.replace(/"/g, '\\"')}$`, "m"));
+    const { note: edited } = JSON.parse(await ok(["--output", "json", "note", "update", note.id, "--title", "Draft 2", "--if-match", note.etag]));
+    assert.notEqual(edited.etag, note.etag, "every write changes the etag");
+    await fails(["note", "update", note.id, "--title", "Draft 3", "--if-match", note.etag], 6, /^assistant: .*changed since it was read.* — get it again and retry with its new etag\n$/);
+    await fails(["note", "delete", note.id, "--if-match", note.etag], 6, /changed since it was read/);
+    assert.match(await ok(["note", "get", note.id]), /^title:\s+Draft 2$/m, "the stale writes changed nothing");
+    assert.equal(await ok(["note", "delete", note.id, "--if-match", edited.etag]), `deleted note ${note.id}\n`);
+  });
 });
 
 test("watch prints changes as JSON lines until interrupted, then exits 0", async () => {

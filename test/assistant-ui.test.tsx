@@ -187,11 +187,14 @@ describe("assistant terminal UI", () => {
     ui.unmount();
   });
 
-  test("reconnects and reloads after the service restarts", async () => {
+  test("reconnects after the service restarts and replays what it missed (since_sequence), without a reload", async () => {
     const ui = await start();
     await system.restart("calendar");
     await ui.has("reconnecting");
+    // Written while the UI waits to reconnect: the resumed watch replays it.
+    await calendarClient(system, "grpc").createEvent({ event: event("While reconnecting", 59) });
     await ui.frame((f) => (f.match(/● live/g) ?? []).length === 2, 10_000);
+    await ui.has("While reconnecting", "missed changes replayed");
     await calendarClient(system, "grpc").createEvent({ event: event("After restart", 60) });
     await ui.has("After restart");
     ui.unmount();

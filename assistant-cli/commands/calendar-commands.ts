@@ -1,13 +1,13 @@
 /**
  * `assistant calendar …`: each command a typed async function that returns
- * data (the printer renders it); watch streams changes to a callback.
+ * data (the printer renders it); watch is in watch-commands.ts.
  */
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { MessageInitShape } from "@bufbuild/protobuf";
-import type { Event, EventSchema, WatchEventsResponse } from "../../gen/m2m/calendar/v1/calendar_pb.js";
+import type { Event, EventSchema } from "../../gen/m2m/calendar/v1/calendar_pb.js";
 import { CliError } from "../../common/cli-error.js";
 import type { AssistantSession } from "../session.js";
-import { callService, listPageSize as pageSize, unaryCall as timeout, watchUntilAborted } from "./service-call.js";
+import { callService, collectPages, unaryCall as timeout } from "./service-call.js";
 import { parseDuration, parseTimeInput } from "../time-input.js";
 
 const call = <T>(session: AssistantSession, run: () => Promise<T>) => callService("calendar service", session.settings.calendarUrl, run);
@@ -23,15 +23,10 @@ export async function listEvents(session: AssistantSession, options: ListEventsO
   const now = new Date();
   const timeMin = options.from === undefined ? undefined : timestampFromDate(parseTimeInput("--from", options.from, now));
   const timeMax = options.to === undefined ? undefined : timestampFromDate(parseTimeInput("--to", options.to, now));
-  const events: Event[] = [];
-  let pageToken = "";
-  do {
-    const size = options.limit === undefined ? pageSize : Math.min(pageSize, options.limit - events.length);
-    const page = await call(session, () => session.calendar.listEvents({ pageSize: size, pageToken, timeMin, timeMax }, timeout));
-    events.push(...page.events);
-    pageToken = page.nextPageToken;
-  } while (pageToken !== "" && (options.limit === undefined || events.length < options.limit));
-  return events;
+  return collectPages(options.limit, async (pageSize, pageToken) => {
+    const page = await call(session, () => session.calendar.listEvents({ pageSize, pageToken, timeMin, timeMax }, timeout));
+    return { items: page.events, nextPageToken: page.nextPageToken };
+  });
 }
 
 export async function getEvent(session: AssistantSession, id: string): Promise<Event> {
@@ -63,13 +58,15 @@ export interface UpdateEventOptions {
   description?: string;
   start?: string;
   end?: string;
+  /** The etag of the event as it was read: the update fails (ABORTED) if it changed since. */
+  ifMatch?: string;
 }
 
 /** Changes only the fields given (the update mask lists exactly those). */
 export async function updateEvent(session: AssistantSession, id: string, options: UpdateEventOptions): Promise<Event> {
   const now = new Date();
   const paths: string[] = [];
-  const event: MessageInitShape<typeof EventSchema> = { id };
+  const event: MessageInitShape<typeof EventSchema> = { id, etag: options.ifMatch ?? "" };
   if (options.title !== undefined) (event.title = options.title), paths.push("title");
   if (options.description !== undefined) (event.description = options.description), paths.push("description");
   if (options.start !== undefined) (event.startTime = timestampFromDate(parseTimeInput("--start", options.start, now))), paths.push("start_time");
@@ -78,12 +75,8 @@ export async function updateEvent(session: AssistantSession, id: string, options
   return (await call(session, () => session.calendar.updateEvent({ event, updateMask: { paths } }, timeout))).event!;
 }
 
-export async function deleteEvent(session: AssistantSession, id: string): Promise<{ id: string }> {
-  await call(session, () => session.calendar.deleteEvent({ id }, timeout));
+/** Deletes the event; with `ifMatch`, only if its etag is still that one (else ABORTED). */
+export async function deleteEvent(session: AssistantSession, id: string, options: { ifMatch?: string } = {}): Promise<{ id: string }> {
+  await call(session, () => session.calendar.deleteEvent({ id, etag: options.ifMatch ?? "" }, timeout));
   return { id };
-}
-
-/** Streams changes until `signal` aborts; resolves then, rejects with a CliError if the stream fails. */
-export async function watchEvents(session: AssistantSession, signal: AbortSignal, onChange: (change: WatchEventsResponse) => void): Promise<void> {
-  await call(session, () => watchUntilAborted(session.calendar.watchEvents({}, { signal }), signal, onChange));
 }

@@ -1,6 +1,6 @@
 /**
  * What the calendar and note commands share: how a call's failure becomes a
- * CliError, the deadline of unary calls, and how a watch runs until Ctrl-C.
+ * CliError, the deadline of unary calls and the page size of lists.
  */
 import { cliErrorFromRpc } from "../rpc-errors.js";
 
@@ -19,11 +19,17 @@ export async function callService<T>(service: string, url: string, run: () => Pr
   }
 }
 
-/** Hands every message of a watch stream to `onChange`; resolves when `signal` aborts (the user stopped it). */
-export async function watchUntilAborted<T>(stream: AsyncIterable<T>, signal: AbortSignal, onChange: (change: T) => void): Promise<void> {
-  try {
-    for await (const change of stream) onChange(change);
-  } catch (err) {
-    if (!signal.aborted) throw err;
-  }
+/** Every item of a paged list, or the first `limit`: `fetchPage` fetches one page of at most `pageSize` items. */
+export async function collectPages<T>(
+  limit: number | undefined,
+  fetchPage: (pageSize: number, pageToken: string) => Promise<{ items: T[]; nextPageToken: string }>,
+): Promise<T[]> {
+  const items: T[] = [];
+  let pageToken = "";
+  do {
+    const page = await fetchPage(limit === undefined ? listPageSize : Math.min(listPageSize, limit - items.length), pageToken);
+    items.push(...page.items);
+    pageToken = page.nextPageToken;
+  } while (pageToken !== "" && (limit === undefined || items.length < limit));
+  return items;
 }

@@ -14,10 +14,15 @@ export interface Item {
   updateTime?: Timestamp | undefined;
   createdBy: string;
   updatedBy: string;
+  /** Sent back with an edit, so an edit of a stale copy fails (ABORTED) rather than overwrite a newer one. */
+  etag?: string;
 }
 
-/** One message of a watch stream, reduced to what the list needs. */
-export type Change<T extends Item> = { type: "started" } | { type: "upsert"; item: T } | { type: "deleted"; item: T };
+/**
+ * One message of a watch stream, reduced to what the list needs. `sequence`: of the change, or on `started` the
+ * one to resume from.
+ */
+export type Change<T extends Item> = ({ type: "started" } | { type: "upsert"; item: T } | { type: "deleted"; item: T }) & { sequence?: bigint };
 
 /** One column of a list row; a column without `width` takes the remaining space. */
 export interface Cell {
@@ -50,8 +55,11 @@ export interface Collection<T extends Item> {
   header: Cell[];
   /** Every item, all pages, in display order. */
   list(signal?: AbortSignal): Promise<T[]>;
-  /** The changes from now on; the first is `started`. Ends or throws when the stream does. */
-  watch(signal: AbortSignal): AsyncIterable<Change<T>>;
+  /**
+   * The changes from now on, or after `sinceSequence` (replayed first); the first is `started`. Ends or throws
+   * when the stream does (OUT_OF_RANGE when the changes after `sinceSequence` are no longer kept).
+   */
+  watch(signal: AbortSignal, sinceSequence?: bigint): AsyncIterable<Change<T>>;
   /** Display order. */
   compare(a: T, b: T): number;
   row(item: T): Cell[];

@@ -4,10 +4,11 @@
  */
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { timestampFromDate, timestampMs, type Timestamp } from "@bufbuild/protobuf/wkt";
-import { ChangeType, type Event, type EventSchema } from "../../gen/m2m/calendar/v1/calendar_pb.js";
+import type { Event, EventSchema } from "../../gen/m2m/calendar/v1/calendar_pb.js";
 import type { AssistantSession } from "../session.js";
 import { parseTimeInput } from "../time-input.js";
-import type { Change, Collection, FormValues } from "./collection.js";
+import type { Collection, FormValues } from "./collection.js";
+import { allPages, listChanges } from "./collection-streams.js";
 import { formatEnd, formatLocalDateTime, isoLocal } from "../local-time.js";
 import { escapeLines, unescapeLines } from "./text-lines.js";
 
@@ -33,24 +34,13 @@ export function createEventCollection(session: AssistantSession): Collection<Eve
     url: session.settings.calendarUrl,
     header: [{ text: "start", width: 21 }, { text: "end", width: 17 }, { text: "title" }],
     async list(signal) {
-      const events: Event[] = [];
-      let pageToken = "";
-      do {
+      const all = await allPages(async (pageToken) => {
         const page = await calendar.listEvents({ pageSize, pageToken }, { signal });
-        events.push(...page.events);
-        pageToken = page.nextPageToken;
-      } while (pageToken !== "");
-      return events.sort(compareEvents);
+        return { items: page.events, nextPageToken: page.nextPageToken };
+      });
+      return all.sort(compareEvents);
     },
-    async *watch(signal): AsyncGenerator<Change<Event>> {
-      for await (const message of calendar.watchEvents({}, { signal })) {
-        const event = message.event;
-        if (message.changeType === ChangeType.WATCH_STARTED) yield { type: "started" };
-        else if (!event) continue;
-        else if (message.changeType === ChangeType.DELETED) yield { type: "deleted", item: event };
-        else yield { type: "upsert", item: event };
-      }
-    },
+    watch: (signal, sinceSequence = 0n) => listChanges(calendar.watchEvents({ sinceSequence }, { signal }), (message) => message.event),
     compare: compareEvents,
     row: (e) => [{ text: formatLocalDateTime(e.startTime, ""), width: 21 }, { text: formatEnd(e.startTime, e.endTime), width: 17 }, { text: e.title }],
     summary: (e) => [`${formatLocalDateTime(e.startTime, "")} → ${formatEnd(e.startTime, e.endTime)}`],
@@ -76,7 +66,8 @@ export function createEventCollection(session: AssistantSession): Collection<Eve
     async update(event, initial, values) {
       const changed = (name: string) => values[name] !== initial[name];
       const paths: string[] = [];
-      const patch: MessageInitShape<typeof EventSchema> = { id: event.id };
+      // The etag of the copy the form showed: if someone changed the event since, the update fails (ABORTED).
+      const patch: MessageInitShape<typeof EventSchema> = { id: event.id, etag: event.etag };
       const now = new Date();
       if (changed("title")) {
         paths.push("title");

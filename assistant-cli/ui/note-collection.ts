@@ -3,9 +3,10 @@
  */
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { timestampMs, type Timestamp } from "@bufbuild/protobuf/wkt";
-import { ChangeType, type Note, type NoteSchema } from "../../gen/m2m/notes/v1/notes_pb.js";
+import type { Note, NoteSchema } from "../../gen/m2m/notes/v1/notes_pb.js";
 import type { AssistantSession } from "../session.js";
-import type { Change, Collection } from "./collection.js";
+import type { Collection } from "./collection.js";
+import { allPages, listChanges } from "./collection-streams.js";
 import { escapeLines, firstLine, unescapeLines } from "./text-lines.js";
 
 const pageSize = 100;
@@ -29,24 +30,13 @@ export function createNoteCollection(session: AssistantSession): Collection<Note
     url: session.settings.notesUrl,
     header: [{ text: "title", width: 32 }, { text: "description" }],
     async list(signal) {
-      const all: Note[] = [];
-      let pageToken = "";
-      do {
+      const all = await allPages(async (pageToken) => {
         const page = await notes.listNotes({ pageSize, pageToken }, { signal });
-        all.push(...page.notes);
-        pageToken = page.nextPageToken;
-      } while (pageToken !== "");
+        return { items: page.notes, nextPageToken: page.nextPageToken };
+      });
       return all.sort(compareNotes);
     },
-    async *watch(signal): AsyncGenerator<Change<Note>> {
-      for await (const message of notes.watchNotes({}, { signal })) {
-        const note = message.note;
-        if (message.changeType === ChangeType.WATCH_STARTED) yield { type: "started" };
-        else if (!note) continue;
-        else if (message.changeType === ChangeType.DELETED) yield { type: "deleted", item: note };
-        else yield { type: "upsert", item: note };
-      }
-    },
+    watch: (signal, sinceSequence = 0n) => listChanges(notes.watchNotes({ sinceSequence }, { signal }), (message) => message.note),
     compare: compareNotes,
     row: (n) => [{ text: n.title, width: 32 }, { text: firstLine(n.description), dim: true }],
     summary: () => [],
@@ -63,7 +53,8 @@ export function createNoteCollection(session: AssistantSession): Collection<Note
     },
     async update(note, initial, values) {
       const paths: string[] = [];
-      const patch: MessageInitShape<typeof NoteSchema> = { id: note.id };
+      // The etag of the copy the form showed: if someone changed the note since, the update fails (ABORTED).
+      const patch: MessageInitShape<typeof NoteSchema> = { id: note.id, etag: note.etag };
       if (values["title"] !== initial["title"]) {
         paths.push("title");
         patch.title = values["title"] ?? "";

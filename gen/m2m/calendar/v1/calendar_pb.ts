@@ -13,7 +13,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file m2m/calendar/v1/calendar.proto.
  */
 export const file_m2m_calendar_v1_calendar: GenFile = /*@__PURE__*/
-  fileDesc("Ch5tMm0vY2FsZW5kYXIvdjEvY2FsZW5kYXIucHJvdG8SD20ybS5jYWxlbmRhci52MSKfAgoFRXZlbnQSCgoCaWQYASABKAkSDQoFdGl0bGUYAiABKAkSEwoLZGVzY3JpcHRpb24YAyABKAkSLgoKc3RhcnRfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoIZW5kX3RpbWUYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC2NyZWF0ZV90aW1lGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEgoKY3JlYXRlZF9ieRgIIAEoCRISCgp1cGRhdGVkX2J5GAkgASgJIpYBChFMaXN0RXZlbnRzUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCRIsCgh0aW1lX21pbhgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoIdGltZV9tYXgYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIlUKEkxpc3RFdmVudHNSZXNwb25zZRImCgZldmVudHMYASADKAsyFi5tMm0uY2FsZW5kYXIudjEuRXZlbnQSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIh0KD0dldEV2ZW50UmVxdWVzdBIKCgJpZBgBIAEoCSI5ChBHZXRFdmVudFJlc3BvbnNlEiUKBWV2ZW50GAEgASgLMhYubTJtLmNhbGVuZGFyLnYxLkV2ZW50IjsKEkNyZWF0ZUV2ZW50UmVxdWVzdBIlCgVldmVudBgBIAEoCzIWLm0ybS5jYWxlbmRhci52MS5FdmVudCI8ChNDcmVhdGVFdmVudFJlc3BvbnNlEiUKBWV2ZW50GAEgASgLMhYubTJtLmNhbGVuZGFyLnYxLkV2ZW50ImwKElVwZGF0ZUV2ZW50UmVxdWVzdBIlCgVldmVudBgBIAEoCzIWLm0ybS5jYWxlbmRhci52MS5FdmVudBIvCgt1cGRhdGVfbWFzaxgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5GaWVsZE1hc2siPAoTVXBkYXRlRXZlbnRSZXNwb25zZRIlCgVldmVudBgBIAEoCzIWLm0ybS5jYWxlbmRhci52MS5FdmVudCIgChJEZWxldGVFdmVudFJlcXVlc3QSCgoCaWQYASABKAkiFQoTRGVsZXRlRXZlbnRSZXNwb25zZSIUChJXYXRjaEV2ZW50c1JlcXVlc3QiggEKE1dhdGNoRXZlbnRzUmVzcG9uc2USMAoLY2hhbmdlX3R5cGUYASABKA4yGy5tMm0uY2FsZW5kYXIudjEuQ2hhbmdlVHlwZRIlCgVldmVudBgCIAEoCzIWLm0ybS5jYWxlbmRhci52MS5FdmVudBISCgpjaGFuZ2VkX2J5GAMgASgJKpMBCgpDaGFuZ2VUeXBlEhsKF0NIQU5HRV9UWVBFX1VOU1BFQ0lGSUVEEAASHQoZQ0hBTkdFX1RZUEVfV0FUQ0hfU1RBUlRFRBABEhcKE0NIQU5HRV9UWVBFX0NSRUFURUQQAhIXChNDSEFOR0VfVFlQRV9VUERBVEVEEAMSFwoTQ0hBTkdFX1RZUEVfREVMRVRFRBAEMq0FCg9DYWxlbmRhclNlcnZpY2USbQoKTGlzdEV2ZW50cxIiLm0ybS5jYWxlbmRhci52MS5MaXN0RXZlbnRzUmVxdWVzdBojLm0ybS5jYWxlbmRhci52MS5MaXN0RXZlbnRzUmVzcG9uc2UiFpACAcLzGA8KDWNhbGVuZGFyLnJlYWQSZwoIR2V0RXZlbnQSIC5tMm0uY2FsZW5kYXIudjEuR2V0RXZlbnRSZXF1ZXN0GiEubTJtLmNhbGVuZGFyLnYxLkdldEV2ZW50UmVzcG9uc2UiFpACAcLzGA8KDWNhbGVuZGFyLnJlYWQSbgoLQ3JlYXRlRXZlbnQSIy5tMm0uY2FsZW5kYXIudjEuQ3JlYXRlRXZlbnRSZXF1ZXN0GiQubTJtLmNhbGVuZGFyLnYxLkNyZWF0ZUV2ZW50UmVzcG9uc2UiFMLzGBAKDmNhbGVuZGFyLndyaXRlEm4KC1VwZGF0ZUV2ZW50EiMubTJtLmNhbGVuZGFyLnYxLlVwZGF0ZUV2ZW50UmVxdWVzdBokLm0ybS5jYWxlbmRhci52MS5VcGRhdGVFdmVudFJlc3BvbnNlIhTC8xgQCg5jYWxlbmRhci53cml0ZRJxCgtEZWxldGVFdmVudBIjLm0ybS5jYWxlbmRhci52MS5EZWxldGVFdmVudFJlcXVlc3QaJC5tMm0uY2FsZW5kYXIudjEuRGVsZXRlRXZlbnRSZXNwb25zZSIXkAICwvMYEAoOY2FsZW5kYXIud3JpdGUSbwoLV2F0Y2hFdmVudHMSIy5tMm0uY2FsZW5kYXIudjEuV2F0Y2hFdmVudHNSZXF1ZXN0GiQubTJtLmNhbGVuZGFyLnYxLldhdGNoRXZlbnRzUmVzcG9uc2UiE8LzGA8KDWNhbGVuZGFyLnJlYWQwAUJSChNtMm1ncnBjLmNhbGVuZGFyLnYxQg1DYWxlbmRhclByb3RvUAFaKm0ybS1ncnBjL2dlbi9nby9tMm0vY2FsZW5kYXIvdjE7Y2FsZW5kYXJ2MWIGcHJvdG8z", [file_google_protobuf_field_mask, file_google_protobuf_timestamp, file_m2m_auth_v1_auth]);
+  fileDesc("Ch5tMm0vY2FsZW5kYXIvdjEvY2FsZW5kYXIucHJvdG8SD20ybS5jYWxlbmRhci52MSKtAgoFRXZlbnQSCgoCaWQYASABKAkSDQoFdGl0bGUYAiABKAkSEwoLZGVzY3JpcHRpb24YAyABKAkSLgoKc3RhcnRfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoIZW5kX3RpbWUYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC2NyZWF0ZV90aW1lGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEgoKY3JlYXRlZF9ieRgIIAEoCRISCgp1cGRhdGVkX2J5GAkgASgJEgwKBGV0YWcYCiABKAkilgEKEUxpc3RFdmVudHNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJEiwKCHRpbWVfbWluGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCgh0aW1lX21heBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiVQoSTGlzdEV2ZW50c1Jlc3BvbnNlEiYKBmV2ZW50cxgBIAMoCzIWLm0ybS5jYWxlbmRhci52MS5FdmVudBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiHQoPR2V0RXZlbnRSZXF1ZXN0EgoKAmlkGAEgASgJIjkKEEdldEV2ZW50UmVzcG9uc2USJQoFZXZlbnQYASABKAsyFi5tMm0uY2FsZW5kYXIudjEuRXZlbnQiOwoSQ3JlYXRlRXZlbnRSZXF1ZXN0EiUKBWV2ZW50GAEgASgLMhYubTJtLmNhbGVuZGFyLnYxLkV2ZW50IjwKE0NyZWF0ZUV2ZW50UmVzcG9uc2USJQoFZXZlbnQYASABKAsyFi5tMm0uY2FsZW5kYXIudjEuRXZlbnQibAoSVXBkYXRlRXZlbnRSZXF1ZXN0EiUKBWV2ZW50GAEgASgLMhYubTJtLmNhbGVuZGFyLnYxLkV2ZW50Ei8KC3VwZGF0ZV9tYXNrGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLkZpZWxkTWFzayI8ChNVcGRhdGVFdmVudFJlc3BvbnNlEiUKBWV2ZW50GAEgASgLMhYubTJtLmNhbGVuZGFyLnYxLkV2ZW50Ii4KEkRlbGV0ZUV2ZW50UmVxdWVzdBIKCgJpZBgBIAEoCRIMCgRldGFnGAIgASgJIhUKE0RlbGV0ZUV2ZW50UmVzcG9uc2UiLAoSV2F0Y2hFdmVudHNSZXF1ZXN0EhYKDnNpbmNlX3NlcXVlbmNlGAEgASgDIpQBChNXYXRjaEV2ZW50c1Jlc3BvbnNlEjAKC2NoYW5nZV90eXBlGAEgASgOMhsubTJtLmNhbGVuZGFyLnYxLkNoYW5nZVR5cGUSJQoFZXZlbnQYAiABKAsyFi5tMm0uY2FsZW5kYXIudjEuRXZlbnQSEgoKY2hhbmdlZF9ieRgDIAEoCRIQCghzZXF1ZW5jZRgEIAEoAyqTAQoKQ2hhbmdlVHlwZRIbChdDSEFOR0VfVFlQRV9VTlNQRUNJRklFRBAAEh0KGUNIQU5HRV9UWVBFX1dBVENIX1NUQVJURUQQARIXChNDSEFOR0VfVFlQRV9DUkVBVEVEEAISFwoTQ0hBTkdFX1RZUEVfVVBEQVRFRBADEhcKE0NIQU5HRV9UWVBFX0RFTEVURUQQBDKtBQoPQ2FsZW5kYXJTZXJ2aWNlEm0KCkxpc3RFdmVudHMSIi5tMm0uY2FsZW5kYXIudjEuTGlzdEV2ZW50c1JlcXVlc3QaIy5tMm0uY2FsZW5kYXIudjEuTGlzdEV2ZW50c1Jlc3BvbnNlIhaQAgHC8xgPCg1jYWxlbmRhci5yZWFkEmcKCEdldEV2ZW50EiAubTJtLmNhbGVuZGFyLnYxLkdldEV2ZW50UmVxdWVzdBohLm0ybS5jYWxlbmRhci52MS5HZXRFdmVudFJlc3BvbnNlIhaQAgHC8xgPCg1jYWxlbmRhci5yZWFkEm4KC0NyZWF0ZUV2ZW50EiMubTJtLmNhbGVuZGFyLnYxLkNyZWF0ZUV2ZW50UmVxdWVzdBokLm0ybS5jYWxlbmRhci52MS5DcmVhdGVFdmVudFJlc3BvbnNlIhTC8xgQCg5jYWxlbmRhci53cml0ZRJuCgtVcGRhdGVFdmVudBIjLm0ybS5jYWxlbmRhci52MS5VcGRhdGVFdmVudFJlcXVlc3QaJC5tMm0uY2FsZW5kYXIudjEuVXBkYXRlRXZlbnRSZXNwb25zZSIUwvMYEAoOY2FsZW5kYXIud3JpdGUScQoLRGVsZXRlRXZlbnQSIy5tMm0uY2FsZW5kYXIudjEuRGVsZXRlRXZlbnRSZXF1ZXN0GiQubTJtLmNhbGVuZGFyLnYxLkRlbGV0ZUV2ZW50UmVzcG9uc2UiF5ACAsLzGBAKDmNhbGVuZGFyLndyaXRlEm8KC1dhdGNoRXZlbnRzEiMubTJtLmNhbGVuZGFyLnYxLldhdGNoRXZlbnRzUmVxdWVzdBokLm0ybS5jYWxlbmRhci52MS5XYXRjaEV2ZW50c1Jlc3BvbnNlIhPC8xgPCg1jYWxlbmRhci5yZWFkMAFCUgoTbTJtZ3JwYy5jYWxlbmRhci52MUINQ2FsZW5kYXJQcm90b1ABWiptMm0tZ3JwYy9nZW4vZ28vbTJtL2NhbGVuZGFyL3YxO2NhbGVuZGFydjFiBnByb3RvMw", [file_google_protobuf_field_mask, file_google_protobuf_timestamp, file_m2m_auth_v1_auth]);
 
 /**
  * @generated from message m2m.calendar.v1.Event
@@ -81,6 +81,14 @@ export type Event = Message<"m2m.calendar.v1.Event"> & {
    * @generated from field: string updated_by = 9;
    */
   updatedBy: string;
+
+  /**
+   * Changes with every write (AIP-154). Send it back on an update to make
+   * the update fail with ABORTED if the event changed since it was read.
+   *
+   * @generated from field: string etag = 10;
+   */
+  etag: string;
 };
 
 /**
@@ -277,6 +285,14 @@ export type DeleteEventRequest = Message<"m2m.calendar.v1.DeleteEventRequest"> &
    * @generated from field: string id = 1;
    */
   id: string;
+
+  /**
+   * When set, the delete fails with ABORTED unless the event still has this
+   * etag (AIP-154).
+   *
+   * @generated from field: string etag = 2;
+   */
+  etag: string;
 };
 
 /**
@@ -303,6 +319,14 @@ export const DeleteEventResponseSchema: GenMessage<DeleteEventResponse> = /*@__P
  * @generated from message m2m.calendar.v1.WatchEventsRequest
  */
 export type WatchEventsRequest = Message<"m2m.calendar.v1.WatchEventsRequest"> & {
+  /**
+   * The sequence of the last change the caller saw: the stream first replays
+   * every change after it, then continues live. 0: live changes only. Ends
+   * with OUT_OF_RANGE when that history is no longer kept (list again).
+   *
+   * @generated from field: int64 since_sequence = 1;
+   */
+  sinceSequence: bigint;
 };
 
 /**
@@ -332,6 +356,15 @@ export type WatchEventsResponse = Message<"m2m.calendar.v1.WatchEventsResponse">
    * @generated from field: string changed_by = 3;
    */
   changedBy: string;
+
+  /**
+   * Increases by one with every change to events, across replicas. On
+   * WATCH_STARTED: the sequence to resume from (the last change before the
+   * live part of the stream).
+   *
+   * @generated from field: int64 sequence = 4;
+   */
+  sequence: bigint;
 };
 
 /**
@@ -440,8 +473,9 @@ export const CalendarService: GenService<{
     output: typeof DeleteEventResponseSchema;
   },
   /**
-   * Streams every change made to events from now on. The first message has
-   * change_type WATCH_STARTED: from then on no change is missed.
+   * Streams every change made to events from now on (or since
+   * since_sequence). The first message has change_type WATCH_STARTED: from
+   * then on no change is missed.
    *
    * @generated from rpc m2m.calendar.v1.CalendarService.WatchEvents
    */

@@ -13,7 +13,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file m2m/notes/v1/notes.proto.
  */
 export const file_m2m_notes_v1_notes: GenFile = /*@__PURE__*/
-  fileDesc("ChhtMm0vbm90ZXMvdjEvbm90ZXMucHJvdG8SDG0ybS5ub3Rlcy52MSLAAQoETm90ZRIKCgJpZBgBIAEoCRINCgV0aXRsZRgCIAEoCRITCgtkZXNjcmlwdGlvbhgDIAEoCRIvCgtjcmVhdGVfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLdXBkYXRlX3RpbWUYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCmNyZWF0ZWRfYnkYBiABKAkSEgoKdXBkYXRlZF9ieRgHIAEoCSI5ChBMaXN0Tm90ZXNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJIk8KEUxpc3ROb3Rlc1Jlc3BvbnNlEiEKBW5vdGVzGAEgAygLMhIubTJtLm5vdGVzLnYxLk5vdGUSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIhwKDkdldE5vdGVSZXF1ZXN0EgoKAmlkGAEgASgJIjMKD0dldE5vdGVSZXNwb25zZRIgCgRub3RlGAEgASgLMhIubTJtLm5vdGVzLnYxLk5vdGUiNQoRQ3JlYXRlTm90ZVJlcXVlc3QSIAoEbm90ZRgBIAEoCzISLm0ybS5ub3Rlcy52MS5Ob3RlIjYKEkNyZWF0ZU5vdGVSZXNwb25zZRIgCgRub3RlGAEgASgLMhIubTJtLm5vdGVzLnYxLk5vdGUiZgoRVXBkYXRlTm90ZVJlcXVlc3QSIAoEbm90ZRgBIAEoCzISLm0ybS5ub3Rlcy52MS5Ob3RlEi8KC3VwZGF0ZV9tYXNrGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLkZpZWxkTWFzayI2ChJVcGRhdGVOb3RlUmVzcG9uc2USIAoEbm90ZRgBIAEoCzISLm0ybS5ub3Rlcy52MS5Ob3RlIh8KEURlbGV0ZU5vdGVSZXF1ZXN0EgoKAmlkGAEgASgJIhQKEkRlbGV0ZU5vdGVSZXNwb25zZSITChFXYXRjaE5vdGVzUmVxdWVzdCJ5ChJXYXRjaE5vdGVzUmVzcG9uc2USLQoLY2hhbmdlX3R5cGUYASABKA4yGC5tMm0ubm90ZXMudjEuQ2hhbmdlVHlwZRIgCgRub3RlGAIgASgLMhIubTJtLm5vdGVzLnYxLk5vdGUSEgoKY2hhbmdlZF9ieRgDIAEoCSqTAQoKQ2hhbmdlVHlwZRIbChdDSEFOR0VfVFlQRV9VTlNQRUNJRklFRBAAEh0KGUNIQU5HRV9UWVBFX1dBVENIX1NUQVJURUQQARIXChNDSEFOR0VfVFlQRV9DUkVBVEVEEAISFwoTQ0hBTkdFX1RZUEVfVVBEQVRFRBADEhcKE0NIQU5HRV9UWVBFX0RFTEVURUQQBDLbBAoLTm90ZVNlcnZpY2USYAoJTGlzdE5vdGVzEh4ubTJtLm5vdGVzLnYxLkxpc3ROb3Rlc1JlcXVlc3QaHy5tMm0ubm90ZXMudjEuTGlzdE5vdGVzUmVzcG9uc2UiEpACAcLzGAsKCW5vdGUucmVhZBJaCgdHZXROb3RlEhwubTJtLm5vdGVzLnYxLkdldE5vdGVSZXF1ZXN0Gh0ubTJtLm5vdGVzLnYxLkdldE5vdGVSZXNwb25zZSISkAIBwvMYCwoJbm90ZS5yZWFkEmEKCkNyZWF0ZU5vdGUSHy5tMm0ubm90ZXMudjEuQ3JlYXRlTm90ZVJlcXVlc3QaIC5tMm0ubm90ZXMudjEuQ3JlYXRlTm90ZVJlc3BvbnNlIhDC8xgMCgpub3RlLndyaXRlEmEKClVwZGF0ZU5vdGUSHy5tMm0ubm90ZXMudjEuVXBkYXRlTm90ZVJlcXVlc3QaIC5tMm0ubm90ZXMudjEuVXBkYXRlTm90ZVJlc3BvbnNlIhDC8xgMCgpub3RlLndyaXRlEmQKCkRlbGV0ZU5vdGUSHy5tMm0ubm90ZXMudjEuRGVsZXRlTm90ZVJlcXVlc3QaIC5tMm0ubm90ZXMudjEuRGVsZXRlTm90ZVJlc3BvbnNlIhOQAgLC8xgMCgpub3RlLndyaXRlEmIKCldhdGNoTm90ZXMSHy5tMm0ubm90ZXMudjEuV2F0Y2hOb3Rlc1JlcXVlc3QaIC5tMm0ubm90ZXMudjEuV2F0Y2hOb3Rlc1Jlc3BvbnNlIg/C8xgLCglub3RlLnJlYWQwAUJGChBtMm1ncnBjLm5vdGVzLnYxQgpOb3Rlc1Byb3RvUAFaJG0ybS1ncnBjL2dlbi9nby9tMm0vbm90ZXMvdjE7bm90ZXN2MWIGcHJvdG8z", [file_google_protobuf_field_mask, file_google_protobuf_timestamp, file_m2m_auth_v1_auth]);
+  fileDesc("ChhtMm0vbm90ZXMvdjEvbm90ZXMucHJvdG8SDG0ybS5ub3Rlcy52MSLOAQoETm90ZRIKCgJpZBgBIAEoCRINCgV0aXRsZRgCIAEoCRITCgtkZXNjcmlwdGlvbhgDIAEoCRIvCgtjcmVhdGVfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLdXBkYXRlX3RpbWUYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCmNyZWF0ZWRfYnkYBiABKAkSEgoKdXBkYXRlZF9ieRgHIAEoCRIMCgRldGFnGAggASgJIjkKEExpc3ROb3Rlc1JlcXVlc3QSEQoJcGFnZV9zaXplGAEgASgFEhIKCnBhZ2VfdG9rZW4YAiABKAkiTwoRTGlzdE5vdGVzUmVzcG9uc2USIQoFbm90ZXMYASADKAsyEi5tMm0ubm90ZXMudjEuTm90ZRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiHAoOR2V0Tm90ZVJlcXVlc3QSCgoCaWQYASABKAkiMwoPR2V0Tm90ZVJlc3BvbnNlEiAKBG5vdGUYASABKAsyEi5tMm0ubm90ZXMudjEuTm90ZSI1ChFDcmVhdGVOb3RlUmVxdWVzdBIgCgRub3RlGAEgASgLMhIubTJtLm5vdGVzLnYxLk5vdGUiNgoSQ3JlYXRlTm90ZVJlc3BvbnNlEiAKBG5vdGUYASABKAsyEi5tMm0ubm90ZXMudjEuTm90ZSJmChFVcGRhdGVOb3RlUmVxdWVzdBIgCgRub3RlGAEgASgLMhIubTJtLm5vdGVzLnYxLk5vdGUSLwoLdXBkYXRlX21hc2sYAiABKAsyGi5nb29nbGUucHJvdG9idWYuRmllbGRNYXNrIjYKElVwZGF0ZU5vdGVSZXNwb25zZRIgCgRub3RlGAEgASgLMhIubTJtLm5vdGVzLnYxLk5vdGUiLQoRRGVsZXRlTm90ZVJlcXVlc3QSCgoCaWQYASABKAkSDAoEZXRhZxgCIAEoCSIUChJEZWxldGVOb3RlUmVzcG9uc2UiKwoRV2F0Y2hOb3Rlc1JlcXVlc3QSFgoOc2luY2Vfc2VxdWVuY2UYASABKAMiiwEKEldhdGNoTm90ZXNSZXNwb25zZRItCgtjaGFuZ2VfdHlwZRgBIAEoDjIYLm0ybS5ub3Rlcy52MS5DaGFuZ2VUeXBlEiAKBG5vdGUYAiABKAsyEi5tMm0ubm90ZXMudjEuTm90ZRISCgpjaGFuZ2VkX2J5GAMgASgJEhAKCHNlcXVlbmNlGAQgASgDKpMBCgpDaGFuZ2VUeXBlEhsKF0NIQU5HRV9UWVBFX1VOU1BFQ0lGSUVEEAASHQoZQ0hBTkdFX1RZUEVfV0FUQ0hfU1RBUlRFRBABEhcKE0NIQU5HRV9UWVBFX0NSRUFURUQQAhIXChNDSEFOR0VfVFlQRV9VUERBVEVEEAMSFwoTQ0hBTkdFX1RZUEVfREVMRVRFRBAEMtsECgtOb3RlU2VydmljZRJgCglMaXN0Tm90ZXMSHi5tMm0ubm90ZXMudjEuTGlzdE5vdGVzUmVxdWVzdBofLm0ybS5ub3Rlcy52MS5MaXN0Tm90ZXNSZXNwb25zZSISkAIBwvMYCwoJbm90ZS5yZWFkEloKB0dldE5vdGUSHC5tMm0ubm90ZXMudjEuR2V0Tm90ZVJlcXVlc3QaHS5tMm0ubm90ZXMudjEuR2V0Tm90ZVJlc3BvbnNlIhKQAgHC8xgLCglub3RlLnJlYWQSYQoKQ3JlYXRlTm90ZRIfLm0ybS5ub3Rlcy52MS5DcmVhdGVOb3RlUmVxdWVzdBogLm0ybS5ub3Rlcy52MS5DcmVhdGVOb3RlUmVzcG9uc2UiEMLzGAwKCm5vdGUud3JpdGUSYQoKVXBkYXRlTm90ZRIfLm0ybS5ub3Rlcy52MS5VcGRhdGVOb3RlUmVxdWVzdBogLm0ybS5ub3Rlcy52MS5VcGRhdGVOb3RlUmVzcG9uc2UiEMLzGAwKCm5vdGUud3JpdGUSZAoKRGVsZXRlTm90ZRIfLm0ybS5ub3Rlcy52MS5EZWxldGVOb3RlUmVxdWVzdBogLm0ybS5ub3Rlcy52MS5EZWxldGVOb3RlUmVzcG9uc2UiE5ACAsLzGAwKCm5vdGUud3JpdGUSYgoKV2F0Y2hOb3RlcxIfLm0ybS5ub3Rlcy52MS5XYXRjaE5vdGVzUmVxdWVzdBogLm0ybS5ub3Rlcy52MS5XYXRjaE5vdGVzUmVzcG9uc2UiD8LzGAsKCW5vdGUucmVhZDABQkYKEG0ybWdycGMubm90ZXMudjFCCk5vdGVzUHJvdG9QAVokbTJtLWdycGMvZ2VuL2dvL20ybS9ub3Rlcy92MTtub3Rlc3YxYgZwcm90bzM", [file_google_protobuf_field_mask, file_google_protobuf_timestamp, file_m2m_auth_v1_auth]);
 
 /**
  * @generated from message m2m.notes.v1.Note
@@ -67,6 +67,14 @@ export type Note = Message<"m2m.notes.v1.Note"> & {
    * @generated from field: string updated_by = 7;
    */
   updatedBy: string;
+
+  /**
+   * Changes with every write (AIP-154). Send it back on an update to make
+   * the update fail with ABORTED if the note changed since it was read.
+   *
+   * @generated from field: string etag = 8;
+   */
+  etag: string;
 };
 
 /**
@@ -249,6 +257,14 @@ export type DeleteNoteRequest = Message<"m2m.notes.v1.DeleteNoteRequest"> & {
    * @generated from field: string id = 1;
    */
   id: string;
+
+  /**
+   * When set, the delete fails with ABORTED unless the note still has this
+   * etag (AIP-154).
+   *
+   * @generated from field: string etag = 2;
+   */
+  etag: string;
 };
 
 /**
@@ -275,6 +291,14 @@ export const DeleteNoteResponseSchema: GenMessage<DeleteNoteResponse> = /*@__PUR
  * @generated from message m2m.notes.v1.WatchNotesRequest
  */
 export type WatchNotesRequest = Message<"m2m.notes.v1.WatchNotesRequest"> & {
+  /**
+   * The sequence of the last change the caller saw: the stream first replays
+   * every change after it, then continues live. 0: live changes only. Ends
+   * with OUT_OF_RANGE when that history is no longer kept (list again).
+   *
+   * @generated from field: int64 since_sequence = 1;
+   */
+  sinceSequence: bigint;
 };
 
 /**
@@ -304,6 +328,15 @@ export type WatchNotesResponse = Message<"m2m.notes.v1.WatchNotesResponse"> & {
    * @generated from field: string changed_by = 3;
    */
   changedBy: string;
+
+  /**
+   * Increases by one with every change to notes, across replicas. On
+   * WATCH_STARTED: the sequence to resume from (the last change before the
+   * live part of the stream).
+   *
+   * @generated from field: int64 sequence = 4;
+   */
+  sequence: bigint;
 };
 
 /**
@@ -411,8 +444,9 @@ export const NoteService: GenService<{
     output: typeof DeleteNoteResponseSchema;
   },
   /**
-   * Streams every change made to notes from now on. The first message has
-   * change_type WATCH_STARTED: from then on no change is missed.
+   * Streams every change made to notes from now on (or since
+   * since_sequence). The first message has change_type WATCH_STARTED: from
+   * then on no change is missed.
    *
    * @generated from rpc m2m.notes.v1.NoteService.WatchNotes
    */
