@@ -12,6 +12,7 @@ import type { BenchSettings } from "./bench-settings.js";
 import type { LoadPlan } from "./load-plan.js";
 import { connectListNotes, grpcListNotes, restListNotes, tokenRequest, type LoadShape } from "./requests.js";
 import { runLoad, type Measurement } from "./run-load.js";
+import type { PostgresReplicas } from "./postgres-replicas.js";
 import type { ServerProcess } from "./server-process.js";
 
 export type CaseId =
@@ -25,7 +26,9 @@ export type CaseId =
   | "grpc-js"
   | "token"
   | "grpc-auth-serial"
-  | "grpc-no-auth-serial";
+  | "grpc-no-auth-serial"
+  | "grpc-auth-pg"
+  | "grpc-auth-pg-2";
 
 export interface LoadCase {
   id: CaseId;
@@ -33,6 +36,8 @@ export interface LoadCase {
   /** "throughput": many calls in flight; "latency": one at a time. */
   group: "throughput" | "latency";
   server: ServerProcess;
+  /** Processes whose CPU the case counts, when the load is spread over several (replicas); default `server`. */
+  pids?: readonly number[];
   /** Runs before every measurement of the case: puts the server in the state the case needs (auth on or off). */
   before?: () => Promise<void>;
   concurrency: number;
@@ -44,8 +49,8 @@ export interface CaseResult {
   runs: Measurement[];
 }
 
-/** The cases, in their first-round order. */
-export function loadCases(system: BenchSystem, settings: BenchSettings): LoadCase[] {
+/** The cases, in their first-round order; with `pg`, also authenticated gRPC on one and on two PostgreSQL replicas. */
+export function loadCases(system: BenchSystem, settings: BenchSettings, pg?: PostgresReplicas): LoadCase[] {
   const { token } = system;
   const c = settings.concurrency;
   const noAuth = system.authSwitchable ? "auth off" : "auth off (not honoured: auth still on)";
@@ -89,6 +94,24 @@ export function loadCases(system: BenchSystem, settings: BenchSettings): LoadCas
     ),
     serial("grpc-auth-serial", "notes, gRPC, auth", notes, (s) => grpcListNotes(notes.url, token, 1, s), authOn),
     serial("grpc-no-auth-serial", `notes, gRPC, ${noAuth}`, notes, (s) => grpcListNotes(notes.url, token, 1, s), authOff),
+    ...(pg === undefined ? [] : postgresCases(pg, token, c)),
+  ];
+}
+
+/** Authenticated gRPC ListNotes on PostgreSQL: one replica, then two with the calls spread over both. */
+function postgresCases(pg: PostgresReplicas, token: string, concurrency: number): LoadCase[] {
+  const [a, b] = pg.replicas;
+  return [
+    { id: "grpc-auth-pg", label: "notes on PostgreSQL, gRPC, auth, one replica", group: "throughput", server: a, concurrency, plan: (s) => grpcListNotes(a.url, token, 1, s) },
+    {
+      id: "grpc-auth-pg-2",
+      label: "notes on PostgreSQL, gRPC, auth, two replicas (calls spread over both)",
+      group: "throughput",
+      server: a,
+      pids: [a.pid, b.pid],
+      concurrency,
+      plan: (s) => ({ ...grpcListNotes(a.url, token, 1, s), extraUrls: [b.url] }),
+    },
   ];
 }
 
@@ -97,7 +120,7 @@ export async function warmUp(cases: readonly LoadCase[], settings: BenchSettings
   for (const loadCase of cases) {
     const shape = { concurrency: loadCase.concurrency, warmupMs: settings.serverWarmupMs, durationMs: 200 };
     await loadCase.before?.();
-    await runLoad(loadCase.plan(shape), loadCase.server.pid);
+    await runLoad(loadCase.plan(shape), loadCase.pids ?? loadCase.server.pid);
   }
 }
 
@@ -113,6 +136,7 @@ export const pairedGroups: readonly (readonly CaseId[])[] = [
   ["grpc-auth", "grpc-no-auth", "grpc-auth-control"],
   ["connect-auth", "connect-no-auth"],
   ["grpc-auth-serial", "grpc-no-auth-serial"],
+  ["grpc-auth-pg", "grpc-auth-pg-2"],
 ];
 
 /** The cases grouped into units run back to back: the paired groups, and every other case on its own. */
@@ -147,7 +171,7 @@ export async function measureRounds(
         const { concurrency, group } = result.case;
         const durationMs = group === "latency" ? settings.latencyMs : settings.throughputMs;
         await result.case.before?.();
-        const run = await runLoad(result.case.plan({ concurrency, warmupMs: settings.clientWarmupMs, durationMs }), result.case.server.pid);
+        const run = await runLoad(result.case.plan({ concurrency, warmupMs: settings.clientWarmupMs, durationMs }), result.case.pids ?? result.case.server.pid);
         result.runs.push(run);
         onRun(result.case, run, round);
       }

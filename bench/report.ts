@@ -8,6 +8,7 @@ import type { BenchSettings } from "./bench-settings.js";
 import type { ScalingResult } from "./data-scaling.js";
 import type { CaseId, CaseResult } from "./load-cases.js";
 import type { MemoryResult } from "./memory-growth.js";
+import type { WatchDelayResult } from "./postgres-replicas.js";
 import type { Measurement } from "./run-load.js";
 import { num, percentChange, pooledPercentile, spread, withRange, type Spread } from "./stats.js";
 
@@ -28,6 +29,8 @@ export interface BenchResults {
   memory: MemoryResult;
   /** Auth switched on and off between windows on one connection: with 32 calls in flight, one at a time, and the A/A control (never switched). */
   authWindows: { loaded: AuthWindowsResult; serial: AuthWindowsResult; control: AuthWindowsResult };
+  /** Two notes replicas on PostgreSQL: a write on one to the watch event on the other. */
+  replicaWatchDelay: WatchDelayResult;
 }
 
 interface Target {
@@ -290,6 +293,36 @@ function reading(r: BenchResults, targets: Target[]): string {
   return lines.join(" ");
 }
 
+/** The PostgreSQL rows against authenticated gRPC on SQLite, and the watch delay between replicas. */
+function replicasSection(r: BenchResults): string {
+  const rate = (id: CaseId) => median(caseOf(r, id).runs.map((m) => m.callsPerSecond));
+  const cpu = (id: CaseId) => median(caseOf(r, id).runs.map((m) => m.serverCpuMsPerCall));
+  const other = (id: CaseId) => median(caseOf(r, id).runs.map((m) => m.otherCpuShare));
+  const rows = (["grpc-auth", "grpc-auth-pg", "grpc-auth-pg-2"] as const).map((id) => [
+    caseOf(r, id).case.label,
+    num(rate(id)),
+    `${num(rate(id) / rate("grpc-auth"), 2)}×`,
+    num(cpu(id), 3),
+    `${num(cpu(id) / cpu("grpc-auth"), 2)}×`,
+    num(other(id), 2),
+  ]);
+  const d = r.replicaWatchDelay;
+  return [
+    table(["case", "calls/s", "vs SQLite", "notes CPU ms/call", "vs SQLite", "other load (cores): PostgreSQL, mostly"], rows),
+    "",
+    `Every ListNotes on PostgreSQL is a query over a pooled connection: the notes process spends CPU on the pg protocol and the promise per query, ` +
+      `and PostgreSQL's own backend processes (the "other load" column) use a core's share on the same two cores that the notes process and the load generator share. ` +
+      `Two replicas on two cores cannot add a core: they show what spreading costs and that nothing is lost, not what a replica on its own machine adds.`,
+    "",
+    table(
+      ["write → watch event on the other replica", "writes", "p50 ms", "p99 ms", "max ms", "missing"],
+      [[`${num(d.targetRate)} writes/s through replica A, watched on replica B`, num(d.writes), num(d.delayMs.p50, 2), num(d.delayMs.p99, 2), num(d.delayMs.max, 2), String(d.missing)]],
+    ),
+    "",
+    "The delay runs from replica A's acknowledgement of the write (committed) to the event on a watch open on replica B: a NOTIFY, then B reads the change from the change log.",
+  ].join("\n");
+}
+
 /** The whole report. `kept` is text carried over from the previous RESULTS.md (the record of changes). */
 export function renderReport(r: BenchResults, kept: string): string {
   const s = r.settings;
@@ -311,6 +344,10 @@ export function renderReport(r: BenchResults, kept: string): string {
     throughputTable(r),
     "",
     latencyTable(r),
+    "",
+    "## Replicas on PostgreSQL: authenticated gRPC ListNotes, page_size 1",
+    "",
+    replicasSection(r),
     "",
     "## Auth on and off: one process, one connection",
     "",

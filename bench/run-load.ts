@@ -50,8 +50,13 @@ export async function runLoadGenerator(
   return { code, stderr };
 }
 
-/** Runs `plan` and measures the server process `serverPid`; rejects if the generator fails or hangs. */
-export async function runLoad(plan: LoadPlan, serverPid: number): Promise<Measurement> {
+/**
+ * Runs `plan` and measures the server process `serverPid` (or the sum of several: replicas sharing the load);
+ * rejects if the generator fails or hangs.
+ */
+export async function runLoad(plan: LoadPlan, serverPid: number | readonly number[]): Promise<Measurement> {
+  const pids = typeof serverPid === "number" ? [serverPid] : serverPid;
+  const serverCpuMs = () => pids.reduce((sum, pid) => sum + cpuTimeMs(pid), 0);
   let cpuAtStart: number | undefined;
   let cpuAtEnd: number | undefined;
   let machineAtStart = 0;
@@ -60,11 +65,11 @@ export async function runLoad(plan: LoadPlan, serverPid: number): Promise<Measur
   const limitMs = plan.warmupMs + (plan.calls === undefined ? plan.durationMs : 300_000) + 30_000;
   const { code, stderr } = await runLoadGenerator(plan, limitMs, (line) => {
     if (line.event === "measuring") {
-      cpuAtStart = cpuTimeMs(serverPid);
+      cpuAtStart = serverCpuMs();
       machineAtStart = machineBusyMs();
     }
     if (line.event === "done") {
-      cpuAtEnd = cpuTimeMs(serverPid);
+      cpuAtEnd = serverCpuMs();
       machineAtEnd = machineBusyMs();
       report = line as LoadReport;
     }

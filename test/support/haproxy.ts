@@ -42,11 +42,28 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** The configuration: one TCP frontend on `port`, round robin over `backendPorts` with gRPC health checks. */
-export function haproxyConfig(port: number, backendPorts: readonly number[]): string {
+/** One balanced address: a TCP frontend on `port` over the replicas on `backendPorts`. */
+export interface BalancedService {
+  readonly name: string;
+  readonly port: number;
+  readonly backendPorts: readonly number[];
+  /** How a replica is checked: the gRPC health service over HTTP/1.1 (the services), or GET /healthz (the auth provider). */
+  readonly check: "grpc-health" | "healthz";
+}
+
+const checks: Record<BalancedService["check"], string[]> = {
+  "grpc-health": [
+    "  http-check send meth POST uri /grpc.health.v1.Health/Check ver HTTP/1.1 hdr host localhost hdr content-type application/json body {}",
+    "  http-check expect string SERVING",
+  ],
+  healthz: ["  http-check send meth GET uri /healthz ver HTTP/1.1 hdr host localhost", "  http-check expect status 200"],
+};
+
+/** The configuration: per service a TCP frontend, round robin over its replicas, health-checked every 300 ms. */
+export function haproxyConfig(services: readonly BalancedService[]): string {
   return [
     "global",
-    "  maxconn 512",
+    "  maxconn 1024",
     "defaults",
     "  mode tcp",
     "  timeout connect 1s",
@@ -55,28 +72,35 @@ export function haproxyConfig(port: number, backendPorts: readonly number[]): st
     // A connection whose replica refuses it is tried on another one.
     "  retries 2",
     "  option redispatch",
-    "frontend replicas",
-    `  bind 127.0.0.1:${port}`,
-    "  default_backend replicas",
-    "backend replicas",
-    "  balance roundrobin",
-    "  option httpchk",
-    "  http-check send meth POST uri /grpc.health.v1.Health/Check ver HTTP/1.1 hdr host localhost hdr content-type application/json body {}",
-    '  http-check expect string SERVING',
-    "  default-server inter 300ms fall 1 rise 2 on-marked-down shutdown-sessions",
-    ...backendPorts.map((backend, i) => `  server replica${i} 127.0.0.1:${backend} check`),
+    ...services.flatMap((service) => [
+      `frontend ${service.name}`,
+      `  bind 127.0.0.1:${service.port}`,
+      `  default_backend ${service.name}`,
+      `backend ${service.name}`,
+      "  balance roundrobin",
+      "  option httpchk",
+      ...checks[service.check],
+      "  default-server inter 300ms fall 1 rise 2 on-marked-down shutdown-sessions",
+      ...service.backendPorts.map((backend, i) => `  server ${service.name}${i} 127.0.0.1:${backend} check`),
+    ]),
     "",
   ].join("\n");
 }
 
-/** Starts HAProxy in the foreground in front of the replicas on `backendPorts`; resolves once it accepts connections. */
+/** Starts HAProxy in the foreground in front of the service replicas on `backendPorts`; resolves once it accepts connections. */
 export async function startHaproxy(backendPorts: readonly number[]): Promise<RunningHaproxy> {
+  const port = await freePort();
+  return runHaproxy([{ name: "replicas", port, backendPorts, check: "grpc-health" }]);
+}
+
+/** Starts HAProxy in the foreground with `services`; resolves once the first frontend accepts connections. */
+export async function runHaproxy(services: readonly BalancedService[]): Promise<RunningHaproxy> {
   const binary = haproxyPaths.find((path) => existsSync(path));
   if (binary === undefined) throw new Error("haproxy is not installed (apt-get install haproxy)");
   const dir = mkdtempSync(join(tmpdir(), "m2m-grpc-haproxy-"));
-  const port = await freePort();
+  const port = services[0]!.port;
   const config = join(dir, "haproxy.cfg");
-  writeFileSync(config, haproxyConfig(port, backendPorts));
+  writeFileSync(config, haproxyConfig(services));
   const child: ChildProcess = spawn(binary, ["-f", config, "-db"], { stdio: ["ignore", "pipe", "pipe"] });
   const output: string[] = [];
   for (const stream of [child.stdout!, child.stderr!]) {
