@@ -8,6 +8,7 @@ import { create } from "@bufbuild/protobuf";
 import { TimestampSchema, timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { before, describe, test } from "node:test";
 import { backends, openTestDatabase } from "../test/support/database-backends.js";
 import { openResource } from "../service-runtime/resources/open-resource.js";
@@ -84,3 +85,17 @@ for (const backend of backends) {
     });
   });
 }
+
+test("the events table's migrations are pinned: a released migration never changes", () => {
+  const migrations = resourceMigrations(eventTable);
+  assert.deepEqual(
+    migrations.map((m) => [m.version, m.name]),
+    [
+      [1, "events table"],
+      [2, "events revision and change log"],
+    ],
+  );
+  // Changing the table's columns would change migration 1, which existing databases have already run:
+  // add a migration instead, then update this pin.
+  assert.equal(createHash("sha256").update(JSON.stringify(migrations)).digest("hex").slice(0, 16), "680799e2eaf83034");
+});

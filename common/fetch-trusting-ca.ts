@@ -11,7 +11,6 @@
  * cause is the Node or TLS error (with its `code`), or the signal's reason
  * when it aborted.
  */
-import { Agent, fetch as undiciFetch } from "undici";
 import { trustedCertificates } from "./tls.js";
 
 /** What callers need of fetch; the global fetch is one. */
@@ -23,11 +22,19 @@ export type FetchLike = (url: string | URL, init?: RequestInit) => Promise<Respo
  * keep the process alive.
  */
 export function createFetchTrustingCa(caPem: string): FetchLike {
-  // One agent (and one certificate list) for every request made with this fetch.
-  const dispatcher = new Agent({ connect: { ca: trustedCertificates(caPem) } });
-  return (input, init = {}) =>
+  // undici is loaded on the first request, not with this module: the CLI imports this module on every start, and
+  // most commands never need a CA of their own.
+  let ready: Promise<{ fetch: typeof import("undici").fetch; dispatcher: import("undici").Agent }> | undefined;
+  return async (input, init = {}) => {
+    ready ??= import("undici").then(({ Agent, fetch }) => ({
+      fetch,
+      // One agent (and one certificate list) for every request made with this fetch.
+      dispatcher: new Agent({ connect: { ca: trustedCertificates(caPem) } }),
+    }));
+    const { fetch, dispatcher } = await ready;
     // The package declares its own RequestInit and Response, a newer copy of the global fetch's types. What
     // crosses here (strings, URLSearchParams, header records, an AbortSignal; status, headers and body of the
     // response) works the same with both; only `instanceof Response` would tell the two apart.
-    undiciFetch(input, { ...(init as Parameters<typeof undiciFetch>[1]), dispatcher }) as unknown as Promise<Response>;
+    return fetch(input, { ...(init as Parameters<typeof fetch>[1]), dispatcher }) as unknown as Promise<Response>;
+  };
 }

@@ -5,6 +5,7 @@
  */
 import Database from "better-sqlite3";
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -39,4 +40,18 @@ test("an existing SQLite file from before the migrations is migrated in place, i
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test("the notes table's migrations are pinned: a released migration never changes", () => {
+  const migrations = resourceMigrations(noteTable);
+  assert.deepEqual(
+    migrations.map((m) => [m.version, m.name]),
+    [
+      [1, "notes table"],
+      [2, "notes revision and change log"],
+    ],
+  );
+  // Changing the table's columns would change migration 1, which existing databases have already run:
+  // add a migration instead, then update this pin.
+  assert.equal(createHash("sha256").update(JSON.stringify(migrations)).digest("hex").slice(0, 16), "8404ed2c53013443");
 });

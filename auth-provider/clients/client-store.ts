@@ -7,6 +7,7 @@
  */
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import type { AuthDatabase } from "../storage/auth-database.js";
+import { sqliteClientsTable } from "../storage/auth-migrations.js";
 import { weakSecretReason } from "./secret-strength.js";
 
 /** A client as the store returns it (never with its secret). */
@@ -84,26 +85,13 @@ interface CredentialsRow {
   disabled: number;
 }
 
-const schema = `
-CREATE TABLE IF NOT EXISTS clients (
-  client_id         TEXT PRIMARY KEY NOT NULL,
-  secret_hash       TEXT NOT NULL,
-  scopes            TEXT NOT NULL,
-  audiences         TEXT NOT NULL,
-  grant_types       TEXT NOT NULL,
-  token_ttl_seconds INTEGER,
-  disabled          INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1)),
-  created_at        TEXT NOT NULL,
-  updated_at        TEXT NOT NULL
-) STRICT`;
-
 /**
  * Creates the store over db (creating the clients table if needed). hashKey is the 32-byte HMAC key from the issuer
  * keys; the same key must be used on every start or stored secrets stop matching.
  */
 export function createClientStore(db: AuthDatabase, hashKey: Buffer): ClientStore {
   if (hashKey.length < 32) throw new TypeError("hashKey must be at least 32 bytes");
-  db.exec(schema);
+  db.exec(sqliteClientsTable);
   const hash = (secret: string) => createHmac("sha256", hashKey).update(secret, "utf8").digest();
   // The stand-in hash of unknown client ids (hex, as stored): random, so no secret matches it.
   const unknownClientHashHex = randomBytes(32).toString("hex");

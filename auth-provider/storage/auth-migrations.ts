@@ -15,6 +15,22 @@
  */
 import type { Migration } from "../../common/database/migrations.js";
 
+/**
+ * The SQLite clients table as version 1 creates it; client-store.ts creates it the same way on a database that
+ * was not migrated (an in-memory one in tests).
+ */
+export const sqliteClientsTable = `CREATE TABLE IF NOT EXISTS clients (
+  client_id         TEXT PRIMARY KEY NOT NULL,
+  secret_hash       TEXT NOT NULL,
+  scopes            TEXT NOT NULL,
+  audiences         TEXT NOT NULL,
+  grant_types       TEXT NOT NULL,
+  token_ttl_seconds INTEGER,
+  disabled          INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1)),
+  created_at        TEXT NOT NULL,
+  updated_at        TEXT NOT NULL
+) STRICT`;
+
 /** The part's name in schema_migrations. */
 export const authComponent = "auth";
 
@@ -24,17 +40,7 @@ export const authMigrations: readonly Migration[] = [
     version: 1,
     name: "clients, settings, issuer keys, failed logins",
     sqlite: [
-      `CREATE TABLE IF NOT EXISTS clients (
-        client_id         TEXT PRIMARY KEY NOT NULL,
-        secret_hash       TEXT NOT NULL,
-        scopes            TEXT NOT NULL,
-        audiences         TEXT NOT NULL,
-        grant_types       TEXT NOT NULL,
-        token_ttl_seconds INTEGER,
-        disabled          INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1)),
-        created_at        TEXT NOT NULL,
-        updated_at        TEXT NOT NULL
-      ) STRICT`,
+      sqliteClientsTable,
       `CREATE TABLE IF NOT EXISTS issuer_settings (
         name       TEXT PRIMARY KEY NOT NULL,
         value      TEXT NOT NULL,

@@ -11,9 +11,10 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import net from "node:net";
 import { tmpdir } from "node:os";
+import net from "node:net";
 import { join } from "node:path";
+import { freePort } from "./processes.js";
 
 const haproxyPaths = ["/usr/sbin/haproxy", "/usr/bin/haproxy"];
 
@@ -32,14 +33,6 @@ export interface RunningHaproxy {
   /** Everything HAProxy wrote (warnings, alerts). */
   readonly output: string[];
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /** One balanced address: a TCP frontend on `port` over the replicas on `backendPorts`. */

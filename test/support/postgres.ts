@@ -8,10 +8,10 @@
 import { execFileSync } from "node:child_process";
 import { chmodSync, existsSync, mkdtempSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
-import net from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import pg from "pg";
+import { freePort } from "./processes.js";
 
 export interface TestPostgres {
   /** A URL of a new, empty database on the server (password included). */
@@ -27,14 +27,6 @@ export interface TestPostgres {
 
 const password = "m2m-grpc-test";
 let databases = 0;
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /**
  * The PostgreSQL binaries' shared libraries are symlinks that the platform package's install script makes; npm may
