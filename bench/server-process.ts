@@ -38,13 +38,7 @@ export function distPath(entry: string): string {
 }
 
 /** A port that was free a moment ago on 127.0.0.1. */
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+export { freePort } from "../test/support/processes.js";
 
 /** Starts `node dist/<entry>` and waits until `ready` says it answers. */
 export async function startServer(options: StartServerOptions): Promise<ServerProcess> {
