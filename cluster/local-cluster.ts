@@ -12,8 +12,8 @@ import { randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { missingHaproxy, runHaproxy, type BalancedService } from "../test/support/haproxy.js";
-import { hydrateEmbeddedPostgres } from "../test/support/postgres.js";
+import { hydrateEmbeddedPostgres } from "./embedded-postgres.js";
+import { haproxyBinary, runHaproxy, type BalancedService } from "./haproxy.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const dataDir = resolve(process.env["DATA_DIR"] ?? join(root, "data"), "cluster");
@@ -93,8 +93,7 @@ function keyEncryptionKeyFile(): string {
 }
 
 async function main(): Promise<void> {
-  const missing = missingHaproxy();
-  if (missing) throw new Error(`the cluster needs HAProxy in front of the replicas: ${missing}`);
+  if (haproxyBinary() === undefined) throw new Error("the cluster needs HAProxy in front of the replicas: apt-get install haproxy");
   say(`PostgreSQL on 127.0.0.1:${postgresPort}, data in ${join(dataDir, "postgres")}`);
   const postgres = await startPostgres();
   const shared = {

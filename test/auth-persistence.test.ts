@@ -127,7 +127,7 @@ describe("persistence across restarts", () => {
   });
 
   it("replaces a weak secret in clients.json rather than register it", async () => {
-    const weak = "abcdefgh12345678"; // 16 characters, about 82 bits
+    const weak = "abcdefgh12345678"; // 16 characters, about 96 bits
     writeFileSync(join(dataDir, "clients.json"), JSON.stringify({ assistant: { clientId: "assistant", clientSecret: weak } }));
     for (const name of readdirSync(dataDir)) if (name.startsWith("auth.db")) rmSync(join(dataDir, name));
     const server = await start();

@@ -13,7 +13,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
-const productFolders = ["gen", "common", "auth-provider", "interceptor", "service-runtime", "calendar", "notes", "assistant-cli"];
+const productFolders = ["gen", "common", "auth-provider", "interceptor", "service-runtime", "calendar", "notes", "assistant-cli", "cluster"];
 
 function filesUnder(dir: string, keep: (name: string) => boolean): string[] {
   if (!existsSync(dir)) return [];

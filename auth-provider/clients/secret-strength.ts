@@ -5,17 +5,23 @@
  * guess offline or online. Generated secrets (32 random bytes) pass with room
  * to spare.
  *
- * The estimate is the usual one for a string of unknown origin: its length
- * times log2 of the alphabet of the character classes it uses (lower case 26,
- * upper case 26, digits 10, other printable ASCII 33, anything else 128), so
- * 22 base64url characters (16 random bytes) or 32 hex digits pass and a
- * 16-character password does not. A secret in which one character makes up
- * more than a quarter of the whole is refused too: no alphabet estimate holds
- * for "aaaa…" or "abab…".
+ * The estimate is its length times log2 of the alphabet it is written in.
+ * Secrets are usually an encoding of random bytes: a string of hex digits
+ * counts 4 bits a character, a string within the base64 or base64url alphabet
+ * 6 bits, whatever characters of the alphabet happen to appear (so 32 hex
+ * digits or 22 base64url characters, 16 random bytes, always pass). Anything
+ * else counts the character classes it uses (lower case 26, upper case 26,
+ * digits 10, other printable ASCII 33, anything else 128). A 16-character
+ * password does not pass. A secret of fewer than 8 different characters is
+ * refused too: no alphabet estimate holds for "aaaa…" or "abab…" (random
+ * secrets never come close: 32 random hex digits hold about 14).
  */
 
 /** The least estimated entropy of a supplied secret, in bits. */
 export const minSecretBits = 128;
+
+/** The fewest different characters a secret may use. */
+const minDistinctCharacters = 8;
 
 /** The most characters a secret may have (a bound on what a request may make the store hash). */
 export const maxSecretLength = 1024;
@@ -32,6 +38,8 @@ const classes: readonly { test: RegExp; size: number }[] = [
 export function estimatedSecretBits(secret: string): number {
   const characters = [...secret];
   if (characters.length === 0) return 0;
+  if (/^[0-9a-fA-F]+$/.test(secret)) return characters.length * 4;
+  if (/^[A-Za-z0-9_-]+$/.test(secret) || /^[A-Za-z0-9+/]+=*$/.test(secret)) return secret.replace(/=+$/, "").length * 6;
   const alphabet = classes.reduce((sum, c) => (c.test.test(secret) ? sum + c.size : sum), 0);
   return characters.length * Math.log2(alphabet);
 }
@@ -40,10 +48,7 @@ export function estimatedSecretBits(secret: string): number {
 export function weakSecretReason(secret: string): string | undefined {
   if (typeof secret !== "string" || secret.length === 0) return "a client secret must be a non-empty string";
   if (secret.length > maxSecretLength) return `a client secret must be at most ${maxSecretLength} characters`;
-  const counts = new Map<string, number>();
-  for (const character of secret) counts.set(character, (counts.get(character) ?? 0) + 1);
-  const mostRepeated = Math.max(...counts.values());
-  if (mostRepeated * 4 > secret.length) return "a client secret must not repeat one character for more than a quarter of its length";
+  if (new Set(secret).size < minDistinctCharacters) return `a client secret must use at least ${minDistinctCharacters} different characters`;
   const bits = estimatedSecretBits(secret);
   if (bits < minSecretBits) {
     return `a client secret must carry at least ${minSecretBits} bits of entropy (this one about ${Math.floor(bits)}): use 32 random bytes, e.g. base64url, or let the auth provider generate it`;

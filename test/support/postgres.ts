@@ -5,12 +5,11 @@
  * temporary directory removed at the end. Every test gets a fresh database of
  * its own (`createDatabase`), so tests never see each other's rows.
  */
-import { execFileSync } from "node:child_process";
-import { chmodSync, existsSync, mkdtempSync, rmSync } from "node:fs";
-import { createRequire } from "node:module";
+import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import pg from "pg";
+import { hydrateEmbeddedPostgres } from "../../cluster/embedded-postgres.js";
 import { freePort } from "./processes.js";
 
 export interface TestPostgres {
@@ -27,24 +26,6 @@ export interface TestPostgres {
 
 const password = "m2m-grpc-test";
 let databases = 0;
-
-/**
- * The PostgreSQL binaries' shared libraries are symlinks that the platform package's install script makes; npm may
- * not run install scripts (--ignore-scripts, or a policy), so make them here if they are missing. Idempotent.
- */
-export function hydrateEmbeddedPostgres(): void {
-  const require = createRequire(import.meta.url);
-  let dir: string;
-  try {
-    // The package exports no package.json: find its folder from its main module.
-    dir = dirname(require.resolve(`@embedded-postgres/${process.platform}-${process.arch}`));
-  } catch {
-    return; // embedded-postgres reports the missing platform package itself
-  }
-  while (!existsSync(join(dir, "package.json")) && dirname(dir) !== dir) dir = dirname(dir);
-  const script = join(dir, "scripts", "hydrate-symlinks.js");
-  if (existsSync(script)) execFileSync(process.execPath, [script], { cwd: dir, stdio: "ignore" });
-}
 
 /** Starts (or connects to) the test server. */
 export async function startTestPostgres(): Promise<TestPostgres> {
