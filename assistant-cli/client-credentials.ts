@@ -1,23 +1,54 @@
 /**
- * The assistant's OAuth2 client credentials: ASSISTANT_CLIENT_ID and
- * ASSISTANT_CLIENT_SECRET, else the `assistant` entry of $DATA_DIR/clients.json
- * that the auth provider writes on first start.
+ * The assistant's OAuth2 client credentials, one of:
+ * - a private key (private_key_jwt, RFC 7523): ASSISTANT_PRIVATE_KEY_FILE (a
+ *   PKCS#8 PEM, as `auth-admin client add ID --key-out FILE` writes it) with
+ *   ASSISTANT_CLIENT_ID; no shared secret exists then;
+ * - a secret: ASSISTANT_CLIENT_ID and ASSISTANT_CLIENT_SECRET, else the
+ *   `assistant` entry of $DATA_DIR/clients.json that the auth provider writes
+ *   on first start.
  */
+import { createPrivateKey, type KeyObject } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { CliError } from "../common/cli-error.js";
 
-export interface ClientCredentials {
-  clientId: string;
-  clientSecret: string;
+/** A client id with its shared secret (client_secret_basic). */
+export interface SecretCredentials {
+  readonly clientId: string;
+  readonly clientSecret: string;
+}
+
+/** A client id with the private key its client assertions are signed with (private_key_jwt). */
+export interface PrivateKeyCredentials {
+  readonly clientId: string;
+  readonly privateKey: KeyObject;
+  /** The JWS algorithm the key signs with (ES256 for the keys auth-admin creates). */
+  readonly alg: string;
+  /** Where the key came from, for messages. */
+  readonly keyFile: string;
+}
+
+export type ClientCredentials = SecretCredentials | PrivateKeyCredentials;
+
+/** The settings naming the key file. */
+export const privateKeyFileVariable = "ASSISTANT_PRIVATE_KEY_FILE";
+
+export function usesPrivateKey(credentials: ClientCredentials): credentials is PrivateKeyCredentials {
+  return "privateKey" in credentials;
 }
 
 export function loadClientCredentials(env: Readonly<Record<string, string | undefined>>, dataDir: string): ClientCredentials {
   const clientId = env["ASSISTANT_CLIENT_ID"];
   const clientSecret = env["ASSISTANT_CLIENT_SECRET"];
+  const keyFile = env[privateKeyFileVariable];
+  if (keyFile) {
+    if (clientSecret) throw new CliError("usage", `set ${privateKeyFileVariable} or ASSISTANT_CLIENT_SECRET, not both`);
+    if (!clientId) throw new CliError("usage", `${privateKeyFileVariable} needs ASSISTANT_CLIENT_ID: the client the key is registered for`);
+    return { clientId, ...readPrivateKey(resolve(keyFile)) };
+  }
   if (clientId && clientSecret) return { clientId, clientSecret };
   if (clientId || clientSecret) {
-    throw new CliError("usage", "set both ASSISTANT_CLIENT_ID and ASSISTANT_CLIENT_SECRET, or neither to use clients.json");
+    throw new CliError("usage", `set both ASSISTANT_CLIENT_ID and ASSISTANT_CLIENT_SECRET (or ${privateKeyFileVariable} with ASSISTANT_CLIENT_ID), or neither to use clients.json`);
   }
   const file = resolve(join(dataDir, "clients.json"));
   let text: string;
@@ -34,9 +65,43 @@ export function loadClientCredentials(env: Readonly<Record<string, string | unde
   return entry;
 }
 
-function parseEntry(text: string): ClientCredentials | undefined {
+// The key and the algorithm that suits it; a usage error saying what is wrong with the file otherwise.
+function readPrivateKey(keyFile: string): { privateKey: KeyObject; alg: string; keyFile: string } {
+  let pem: string;
   try {
-    const entry = (JSON.parse(text) as Record<string, Partial<ClientCredentials>>)["assistant"];
+    pem = readFileSync(keyFile, "utf8");
+  } catch (err) {
+    throw new CliError("usage", `cannot read ${privateKeyFileVariable} ${keyFile}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { cause: err });
+  }
+  let privateKey: KeyObject;
+  try {
+    privateKey = createPrivateKey(pem);
+  } catch (err) {
+    throw new CliError("usage", `${privateKeyFileVariable} ${keyFile} is not a PEM private key (auth-admin client add ID --key-out FILE writes one)`, { cause: err });
+  }
+  const alg = signingAlgorithmOf(privateKey);
+  if (alg === undefined) {
+    throw new CliError("usage", `${privateKeyFileVariable} ${keyFile} holds a ${privateKey.asymmetricKeyType} key; use an EC (P-256, P-384, P-521), RSA or Ed25519 key`);
+  }
+  return { privateKey, alg, keyFile };
+}
+
+function signingAlgorithmOf(key: KeyObject): string | undefined {
+  switch (key.asymmetricKeyType) {
+    case "ec":
+      return { prime256v1: "ES256", secp384r1: "ES384", secp521r1: "ES512" }[key.asymmetricKeyDetails?.namedCurve ?? ""];
+    case "rsa":
+      return "RS256";
+    case "ed25519":
+      return "EdDSA";
+    default:
+      return undefined;
+  }
+}
+
+function parseEntry(text: string): SecretCredentials | undefined {
+  try {
+    const entry = (JSON.parse(text) as Record<string, Partial<SecretCredentials>>)["assistant"];
     if (typeof entry?.clientId === "string" && typeof entry.clientSecret === "string") {
       return { clientId: entry.clientId, clientSecret: entry.clientSecret };
     }

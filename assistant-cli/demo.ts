@@ -6,15 +6,17 @@
  * on a bad setting.
  */
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { execFile } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { Code, ConnectError, createClient, type Interceptor } from "@connectrpc/connect";
 import { decodeJwt, generateKeyPair, SignJWT } from "jose";
 import { CalendarService } from "../gen/m2m/calendar/v1/calendar_pb.js";
 import { NoteService } from "../gen/m2m/notes/v1/notes_pb.js";
 import { CliError } from "../common/cli-error.js";
-import { loadClientCredentials } from "./client-credentials.js";
+import { loadClientCredentials, type ClientCredentials } from "./client-credentials.js";
 import { createTransport } from "./service-clients.js";
 import { resolveSettings, type AssistantSettings } from "./settings.js";
-import { requestAccessToken } from "./token-endpoint-client.js";
+import { requestAccessToken, revokeAccessToken } from "./token-endpoint-client.js";
 
 let settings: AssistantSettings;
 try {
@@ -49,6 +51,67 @@ async function expectRefused(what: string, code: Code, call: () => Promise<unkno
   }
   say(`   PROBLEM: ${what} was accepted, but must be refused with ${Code[code]}`);
   failures++;
+}
+
+/** Asks for a token that must be refused with the OAuth error `error`; prints what the auth provider said. */
+async function expectTokenRefused(what: string, error: string, request: () => Promise<unknown>): Promise<void> {
+  try {
+    await request();
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    if (message.includes(`(${error}: `)) {
+      say(`   refused as expected: ${message.slice(message.indexOf(`(${error}: `) + 1).replace(/\)$/, "")}`);
+      return;
+    }
+    say(`   PROBLEM: ${what} failed otherwise than with ${error}: ${message}`);
+    failures++;
+    return;
+  }
+  say(`   PROBLEM: ${what} was granted, but must be refused with ${error}`);
+  failures++;
+}
+
+/** Calls until the service refuses with a revoked-token error (or 8 s pass); prints how long it took. */
+async function expectRevokedSoon(what: string, call: () => Promise<unknown>): Promise<void> {
+  const started = Date.now();
+  for (;;) {
+    try {
+      await call();
+    } catch (err) {
+      const e = ConnectError.from(err);
+      if (e.code === Code.Unauthenticated && /revoked/.test(e.rawMessage)) {
+        say(`   refused as expected after ${((Date.now() - started) / 1000).toFixed(1)} s: ${Code[e.code]}: ${e.rawMessage}`);
+        return;
+      }
+      say(`   PROBLEM: ${what} was refused with ${Code[e.code]} (${e.rawMessage}), expected a revoked-token refusal`);
+      failures++;
+      return;
+    }
+    if (Date.now() - started > 8000) {
+      say(`   PROBLEM: ${what} was still accepted 8 s after the revocation`);
+      failures++;
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+// Runs auth-admin on this machine's data directory (or DATABASE_URL), as an operator would; its JSON output.
+function authAdmin(...args: string[]): Promise<Record<string, unknown>> {
+  const main = fileURLToPath(new URL("../auth-provider/admin/main.js", import.meta.url));
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [main, "--data-dir", settings.dataDir, "--output", "json", ...args], { timeout: 20_000 }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`auth-admin ${args.slice(0, 2).join(" ")} failed: ${stderr.trim() || err.message}`));
+      else resolve(JSON.parse(stdout) as Record<string, unknown>);
+    });
+  });
+}
+
+// A client that may only read notes: registered for the demo (or given a new secret when an earlier run left it).
+async function readOnlyClient(): Promise<ClientCredentials> {
+  const id = "demo-reader";
+  const result = await authAdmin("client", "add", id, "--grant", `${settings.notesAudience}:note.read`).catch(() => authAdmin("client", "rotate-secret", id));
+  return { clientId: id, clientSecret: String(result["clientSecret"]) };
 }
 
 async function demo(): Promise<void> {
@@ -87,9 +150,35 @@ async function demo(): Promise<void> {
   const selfSigned = await new SignJWT({ ...decodeJwt(readOnly), scp: ["note.write"] }).setProtectedHeader({ alg: "ES256", kid: "attacker", typ: "JWT" }).sign(privateKey);
   await expectRefused("a token signed with another key", Code.Unauthenticated, () => notesWith(selfSigned).createNote({ note: { title: "forged" } }));
 
-  step(6, "Clean up");
+  step(6, "Least privilege: a client granted only note-service:note.read (registered with auth-admin)");
+  let reader: ClientCredentials | undefined;
+  try {
+    reader = await readOnlyClient();
+  } catch (err) {
+    say(`   skipped: ${err instanceof Error ? err.message : String(err)} (run the demo where the auth provider's data directory is)`);
+  }
+  if (reader !== undefined) {
+    const client = reader;
+    await expectTokenRefused("note.write for a read-only client", "invalid_scope", () => requestAccessToken(settings.authUrl, client, settings.notesAudience, "note.write", { ca: settings.ca }));
+    await expectTokenRefused("a calendar token for a notes-only client", "invalid_target", () => requestAccessToken(settings.authUrl, client, settings.calendarAudience, "calendar.read", { ca: settings.ca }));
+    const readerToken = (await requestAccessToken(settings.authUrl, client, settings.notesAudience, "note.read", { ca: settings.ca })).accessToken;
+    say(`   it may read: the notes service lists ${(await notesWith(readerToken).listNotes({ pageSize: 1000 })).notes.length} note(s) for it`);
+    await expectRefused("a write by the read-only client", Code.PermissionDenied, () => notesWith(readerToken).createNote({ note: { title: "should not exist" } }));
+
+    step(7, "Remove the read-only client: every token it holds stops working at the services");
+    await authAdmin("client", "remove", client.clientId);
+    await expectRevokedSoon("the removed client's token", () => notesWith(readerToken).listNotes({}));
+  }
+
+  step(8, "Revoke one token (RFC 7009): every service replica refuses it within seconds");
+  await revokeAccessToken(settings.authUrl, credentials, notesToken, { ca: settings.ca });
+  say("   the auth provider confirmed the revocation");
+  await expectRevokedSoon("the revoked notes token", () => notesWith(notesToken).listNotes({}));
+
+  step(9, "Clean up");
+  const freshNotesToken = (await requestAccessToken(settings.authUrl, credentials, settings.notesAudience, "note.write", { ca: settings.ca })).accessToken;
   await calendarWith(calendarToken).deleteEvent({ id: event!.id });
-  await notesWith(notesToken).deleteNote({ id: note!.id });
+  await notesWith(freshNotesToken).deleteNote({ id: note!.id });
   say("   deleted the demo event and note");
 
   say(failures === 0 ? "\nEvery protection held." : `\n${failures} protection(s) did not hold.`);

@@ -7,7 +7,9 @@ import { loadAuthProviderConfig, resolveIssuer } from "./config.js";
 
 describe("loadAuthProviderConfig", () => {
   it("has the documented defaults", () => {
-    const config = loadAuthProviderConfig({});
+    const { catalog, ...config } = loadAuthProviderConfig({});
+    assert.deepEqual(catalog.audiences.map((a) => a.audience), ["calendar-service", "note-service"]);
+    assert.deepEqual([...catalog.allScopes].sort(), ["calendar.read", "calendar.write", "note.read", "note.write"]);
     assert.deepEqual(config, {
       port: 3001,
       host: "localhost",
@@ -18,7 +20,7 @@ describe("loadAuthProviderConfig", () => {
       failedAuthLimits: { perClientAddress: 5, perAddress: 20, perClient: 100, windowSeconds: 60 },
       keyRotation: { activationDelaySeconds: 15, retireMarginSeconds: 60 },
     });
-    assert.equal(resolveIssuer(config, 3001), "http://localhost:3001/auth");
+    assert.equal(resolveIssuer({ ...config, catalog }, 3001), "http://localhost:3001/auth");
   });
 
   it("reads every setting", () => {
@@ -36,8 +38,16 @@ describe("loadAuthProviderConfig", () => {
       AUTH_FAILED_AUTH_WINDOW_SECONDS: "5",
       AUTH_KEY_ACTIVATION_DELAY_SECONDS: "300",
       AUTH_KEY_RETIRE_MARGIN_SECONDS: "0",
+      NOTES_AUDIENCE: "notes",
+      AUTH_EXTRA_AUDIENCES: "billing-service=billing.read",
     });
-    assert.deepEqual(config, {
+    const { catalog, ...rest } = config;
+    assert.deepEqual(catalog.audiences.map((a) => [a.audience, a.source]), [
+      ["billing-service", "configured"],
+      ["calendar-service", "proto"],
+      ["notes", "proto"],
+    ]);
+    assert.deepEqual(rest, {
       port: 0,
       host: "127.0.0.1",
       dataDir: resolve("var/auth-data"),
@@ -73,6 +83,8 @@ describe("loadAuthProviderConfig", () => {
     [{ AUTH_FAILED_AUTH_WINDOW_SECONDS: "0" }, "AUTH_FAILED_AUTH_WINDOW_SECONDS"],
     [{ AUTH_KEY_ACTIVATION_DELAY_SECONDS: "86401" }, "AUTH_KEY_ACTIVATION_DELAY_SECONDS"],
     [{ AUTH_KEY_RETIRE_MARGIN_SECONDS: "1m" }, "AUTH_KEY_RETIRE_MARGIN_SECONDS"],
+    [{ AUTH_EXTRA_AUDIENCES: "billing-service" }, "AUTH_EXTRA_AUDIENCES"],
+    [{ CALENDAR_AUDIENCE: "two words" }, "CALENDAR_AUDIENCE"],
   ];
   for (const [env, setting] of bad) {
     it(`refuses ${JSON.stringify(env)}, naming ${setting}`, () => {

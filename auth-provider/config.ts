@@ -6,6 +6,7 @@ import { resolve } from "node:path";
 import { ConfigError, checkUrl, readInteger, readOptionalString, readPort, readString } from "../common/env.js";
 import { loadServerTls, type ServerTls } from "../common/tls.js";
 import { readDatabaseUrl, type PostgresLocation } from "../common/database/database-url.js";
+import { loadScopeCatalog, type ScopeCatalog } from "./policy/scope-catalog.js";
 import { keyEncryptionKeyVariable, missingKeyEncryptionKeyMessage, readKeyEncryptionKey, type KeyEncryptionKey } from "./keys/key-encryption.js";
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -53,6 +54,11 @@ export interface AuthProviderConfig {
    * keys in the database. Required with DATABASE_URL (embedded issuer); checked when set, unused with SQLite.
    */
   readonly keyEncryptionKey?: KeyEncryptionKey;
+  /**
+   * The scopes each audience defines: the services' proto options under CALENDAR_AUDIENCE and NOTES_AUDIENCE, plus
+   * AUTH_EXTRA_AUDIENCES (policy/scope-catalog.ts). Grants must name them; discovery lists them as scopes_supported.
+   */
+  readonly catalog: ScopeCatalog;
 }
 
 /**
@@ -122,7 +128,8 @@ export function loadAuthProviderConfig(env: Env = process.env): AuthProviderConf
   };
   const keyRotation = loadKeyRotationSettings(env);
   const storage = supertokens === undefined ? loadStorageSettings(env) : {};
-  return { port, host, dataDir, issuer, tokenTtlSeconds, supertokens, failedAuthLimits, keyRotation, ...(tls ? { tls } : {}), ...storage };
+  const catalog = loadScopeCatalog(env);
+  return { port, host, dataDir, issuer, tokenTtlSeconds, supertokens, failedAuthLimits, keyRotation, catalog, ...(tls ? { tls } : {}), ...storage };
 }
 
 /**

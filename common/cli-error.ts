@@ -4,7 +4,7 @@
  * a kind that decides the exit code. Only an entry point turns it into an exit.
  */
 
-export type CliErrorKind = "usage" | "not_found" | "auth" | "unreachable" | "conflict" | "internal";
+export type CliErrorKind = "usage" | "not_found" | "auth" | "unreachable" | "conflict" | "policy" | "internal";
 
 /** Exit codes, documented in each tool's --help and the README. */
 export const exitCodes: Record<CliErrorKind | "ok", number> = {
@@ -16,6 +16,8 @@ export const exitCodes: Record<CliErrorKind | "ok", number> = {
   unreachable: 5,
   /** The resource changed since the etag the caller gave was read (ABORTED). */
   conflict: 6,
+  /** `auth-admin policy --check` found a problem (a grant no RPC needs, an RPC no client can call). */
+  policy: 7,
 };
 
 export class CliError extends Error {

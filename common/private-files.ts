@@ -8,6 +8,7 @@ import {
   chmodSync,
   closeSync,
   fsyncSync,
+  linkSync,
   mkdirSync,
   openSync,
   readFileSync,
@@ -42,6 +43,30 @@ export function writePrivateFileAtomic(path: string, content: string): void {
   } catch (err) {
     rmSync(temp, { force: true });
     throw err;
+  }
+  syncDirectory(dir);
+}
+
+/**
+ * Creates the file at path with content and mode 0600, never replacing an existing file: the content is written and
+ * flushed under a temporary name first, then linked into place (which fails with EEXIST when the path exists), so the
+ * file appears whole or not at all. Throws the file system error when any step fails (EEXIST included).
+ */
+export function writeNewPrivateFile(path: string, content: string): void {
+  const dir = dirname(path);
+  const temp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
+  const fd = openSync(temp, "wx", 0o600);
+  try {
+    writeFileSync(fd, content);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  try {
+    chmodSync(temp, 0o600); // the umask may have narrowed the mode further; make it exactly 0600
+    linkSync(temp, path);
+  } finally {
+    rmSync(temp, { force: true });
   }
   syncDirectory(dir);
 }

@@ -19,7 +19,9 @@ export type AccessTokenFailureReason =
   | "wrong_token_type"
   | "insufficient_scope"
   | "method_not_allowed"
-  | "keys_unavailable";
+  | "keys_unavailable"
+  | "token_revoked"
+  | "revocations_unavailable";
 
 /** How a reason is answered: who is calling is unknown, known but not allowed, or cannot be checked now. */
 export type AccessTokenFailureKind = "unauthenticated" | "permission_denied" | "unavailable";
@@ -30,6 +32,7 @@ export function failureKindOf(reason: AccessTokenFailureReason): AccessTokenFail
     case "method_not_allowed":
       return "permission_denied";
     case "keys_unavailable":
+    case "revocations_unavailable":
       return "unavailable";
     default:
       return "unauthenticated";

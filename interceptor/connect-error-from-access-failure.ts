@@ -24,6 +24,8 @@ const reasons: Record<AccessTokenFailureReason, AuthFailureReason> = {
   insufficient_scope: AuthFailureReason.INSUFFICIENT_SCOPE,
   method_not_allowed: AuthFailureReason.METHOD_NOT_ALLOWED,
   keys_unavailable: AuthFailureReason.KEYS_UNAVAILABLE,
+  token_revoked: AuthFailureReason.TOKEN_REVOKED,
+  revocations_unavailable: AuthFailureReason.REVOCATIONS_UNAVAILABLE,
 };
 
 const codes = {
@@ -46,11 +48,12 @@ export function connectErrorFromAccessFailure(err: AccessTokenError, audience: s
   return new ConnectError(err.message, codes[err.kind], metadata, [{ desc: AuthErrorSchema, value: detail }], err);
 }
 
-/** RFC 6750 §3 challenge; none when the keys are unavailable (the caller did nothing wrong). */
+/** RFC 6750 §3 challenge; none when the keys or the revocation list are unavailable (the caller did nothing wrong). */
 export function wwwAuthenticate(err: AccessTokenError, audience: string): string | undefined {
   const realm = `realm="${quote(audience)}"`;
   switch (err.reason) {
     case "keys_unavailable":
+    case "revocations_unavailable":
       return undefined;
     case "missing_token":
       return `Bearer ${realm}`;

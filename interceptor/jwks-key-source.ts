@@ -13,9 +13,8 @@
  *   provider recovers within a second of the provider coming up.
  */
 import { createLocalJWKSet, errors, type JSONWebKeySet, type JWTHeaderParameters, type FlattenedJWSInput } from "jose";
-import { createFetchTrustingCa } from "../common/fetch-trusting-ca.js";
-import { describeTlsFailure } from "../common/tls.js";
 import { AccessTokenError } from "./access-token-error.js";
+import { createProviderDocumentFetcher } from "./fetch-provider-document.js";
 
 export interface JwksKeySourceOptions {
   /** The provider's JWKS URL. */
@@ -60,7 +59,7 @@ export function createJwksKeySource(options: JwksKeySourceOptions): JwksKeySourc
   const minRefetchIntervalMs = options.minRefetchIntervalMs ?? 10_000;
   const retryIntervalMs = options.retryIntervalMs ?? 1_000;
   const now = options.now ?? Date.now;
-  const fetchJwks = options.ca === undefined ? fetch : createFetchTrustingCa(options.ca);
+  const fetchJwks = createProviderDocumentFetcher({ url: url.href, ...(options.ca === undefined ? {} : { ca: options.ca }), timeoutMs: fetchTimeoutMs, maxBytes: maxJwksBytes });
 
   let resolver: KeyResolver | undefined;
   let publishedKids = new Set<string>();
@@ -74,22 +73,16 @@ export function createJwksKeySource(options: JwksKeySourceOptions): JwksKeySourc
     lastAttemptAt = now();
     fetchCount++;
     try {
-      const response = await fetchJwks(url, {
-        signal: AbortSignal.timeout(fetchTimeoutMs),
-        headers: { accept: "application/json" },
-        redirect: "error",
-      });
-      if (!response.ok) throw new Error(`HTTP ${response.status}`);
-      const text = await response.text();
-      if (text.length > maxJwksBytes) throw new Error("JWKS document too large");
-      const jwks = JSON.parse(text) as JSONWebKeySet;
+      const fetched = await fetchJwks();
+      if (fetched.status !== "ok") throw new Error("unexpected 304"); // no ETag is sent
+      const jwks = fetched.body as JSONWebKeySet;
       resolver = createLocalJWKSet(jwks);
       publishedKids = new Set(jwks.keys.map((k) => k.kid).filter((kid): kid is string => typeof kid === "string"));
       fetchedAt = now();
       lastError = "";
       options.onFetch?.({ ok: true, keyCount: Array.isArray(jwks.keys) ? jwks.keys.length : 0, keysCached: true });
     } catch (err) {
-      lastError = describeTlsFailure(err, url.href, "trust its CA (AUTH_CA_FILE)") ?? describeFetchError(err);
+      lastError = err instanceof Error ? err.message : String(err);
       options.onFetch?.({ ok: false, error: lastError, keysCached: resolver !== undefined });
     }
   }
@@ -141,14 +134,4 @@ export function createJwksKeySource(options: JwksKeySourceOptions): JwksKeySourc
       }
     },
   };
-}
-
-function describeFetchError(err: unknown): string {
-  if (err instanceof Error) {
-    if (err.name === "TimeoutError") return "timed out";
-    const cause = (err as { cause?: { code?: string } }).cause;
-    if (cause?.code) return cause.code === "ECONNREFUSED" ? "connection refused" : cause.code;
-    return err.message;
-  }
-  return String(err);
 }

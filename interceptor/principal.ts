@@ -13,4 +13,6 @@ export interface Principal {
   readonly tokenId: string;
   /** When the token expires. */
   readonly expiresAt: Date;
+  /** When the token was issued (its iat); undefined when it has none. A client-wide revocation revokes such a token. */
+  readonly issuedAt?: Date | undefined;
 }

@@ -63,6 +63,7 @@ describe("accepted token shapes", () => {
       scopes: ["calendar.read"],
       tokenId: "t-1",
       expiresAt: new Date((now + 3600) * 1000),
+      issuedAt: new Date(now * 1000),
     });
   });
 

@@ -10,19 +10,26 @@
  *  3. the header: an allow-listed asymmetric `alg`; `typ` JWT or at+jwt when present;
  *     no `crit` (we understand no JWS extension);
  *     `jku`, `x5u` and an embedded `jwk` are ignored: the key comes only from the JWKS;
- *  4. the signature, with the key of the token's `kid` from the JWKS;
+ *  4. the signature, with the key of the token's `kid` from the JWKS (a token
+ *     without `kid`: each key of its algorithm, a bounded few; see
+ *     verify-with-candidate-keys.ts);
  *  5. `iss` exactly; `aud` a non-empty list that contains this service;
  *     `exp` and `nbf` with a small clock tolerance;
  *  6. the claims we rely on: `sub` or `client_id`; scopes as an `scp` array or a
- *     space-delimited `scope` string; `stt` (SuperTokens' token type) is 1 when present.
+ *     space-delimited `scope` string; `stt` (SuperTokens' token type) is 1 when present;
+ *  7. not revoked at the auth provider, as far as the followed revocation list
+ *     says (checked again on every cache hit), and that list not too old to
+ *     trust (see revocation-list-follower.ts).
  */
-import { decodeProtectedHeader, errors, jwtVerify, type JWTPayload, type JWTVerifyResult } from "jose";
+import { decodeProtectedHeader, errors, jwtVerify, type JWTPayload, type JWTVerifyOptions, type JWTVerifyResult } from "jose";
 import { AccessTokenError } from "./access-token-error.js";
 import { checkCompactJwsSyntax } from "./compact-jws-syntax.js";
 import type { JwksKeySource } from "./jwks-key-source.js";
 import { parseBearerAuthorization } from "./parse-authorization.js";
 import type { Principal } from "./principal.js";
+import type { RevocationCheck } from "./revocation-list-follower.js";
 import { createVerifiedTokenCache } from "./verified-token-cache.js";
+import { jwtVerifyWithCandidateKeys } from "./verify-with-candidate-keys.js";
 
 /** Asymmetric JWS algorithms; `none` and HS* are never accepted. */
 export const defaultAlgorithms = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"] as const;
@@ -42,12 +49,14 @@ export interface AccessTokenVerifierOptions {
   currentDate?: () => Date;
   /** How many verified tokens to remember (see verified-token-cache.ts); default 10 000, 0 turns it off. */
   cacheMaxEntries?: number;
+  /** The followed revocation list; default none (no token counts as revoked). */
+  revocations?: RevocationCheck;
 }
 
 export type AccessTokenVerifier = ((authorization: string | null | undefined) => Promise<Principal>) & {
   /**
    * The principal of this exact authorization value if it was verified before
-   * and is still acceptable (unexpired, key still published); undefined
+   * and is still acceptable (unexpired, key still published, not revoked); undefined
    * otherwise, and then only the full verification can say why. Synchronous
    * and without parsing: the path almost every call takes.
    */
@@ -75,16 +84,36 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
   });
 
   const nowMs = options.currentDate ? () => options.currentDate!().getTime() : Date.now;
+  const { revocations } = options;
   // Keyed by the whole authorization value: the same value always parses to the same token.
-  const fromCache = (authorization: string | null | undefined) =>
+  const cached = (authorization: string | null | undefined) =>
     typeof authorization === "string" ? cache.get(authorization, nowMs()) : undefined;
+  const fromCache = (authorization: string | null | undefined) => {
+    const principal = cached(authorization);
+    return principal === undefined || revocations === undefined || revocations.verdict(principal) === "accepted" ? principal : undefined;
+  };
+
+  /** Fails when the followed revocation list revokes the token, or is too old to tell. */
+  function checkRevocation(principal: Principal): void {
+    if (revocations === undefined) return;
+    switch (revocations.verdict(principal)) {
+      case "revoked":
+        throw new AccessTokenError("token_revoked", "the access token was revoked at the auth provider; request a new token");
+      case "unavailable":
+        throw new AccessTokenError("revocations_unavailable", `cannot confirm that the access token is not revoked: ${revocations.unavailableReason()}`);
+      case "accepted":
+    }
+  }
 
   async function verifyAccessToken(authorization: string | null | undefined): Promise<Principal> {
     const token = parseBearerAuthorization(authorization);
     checkCompactJwsSyntax(token);
     // (fromCache alone, the interceptor's fast path, does not parse: only values that passed the checks above are cached.)
-    const cached = fromCache(authorization);
-    if (cached !== undefined) return cached;
+    const known = cached(authorization);
+    if (known !== undefined) {
+      checkRevocation(known);
+      return known;
+    }
     const header = decodeHeader(token);
     if (typeof header.alg !== "string" || !algorithms.includes(header.alg)) {
       throw new AccessTokenError("unsupported_algorithm", `token algorithm ${JSON.stringify(header.alg ?? null)} is not accepted (accepted: ${algorithms.join(", ")})`);
@@ -96,19 +125,27 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
       throw new AccessTokenError("malformed_token", "the token's header lists critical extensions (crit) that this service does not understand");
     }
     const currentDate = options.currentDate?.();
+    const verifyOptions: JWTVerifyOptions = {
+      algorithms,
+      issuer,
+      clockTolerance,
+      requiredClaims: ["exp"],
+      ...(currentDate ? { currentDate } : {}),
+    };
     let verified: JWTVerifyResult;
     try {
-      verified = await jwtVerify(token, (h, t) => keys.getKey(h, t), {
-        algorithms,
-        issuer,
-        clockTolerance,
-        requiredClaims: ["exp"],
-        ...(currentDate ? { currentDate } : {}),
+      verified = await jwtVerify(token, (h, t) => keys.getKey(h, t), verifyOptions).catch((err: unknown) => {
+        // No kid and several keys of the algorithm: try each (a bounded few).
+        if (err instanceof errors.JWKSMultipleMatchingKeys) return jwtVerifyWithCandidateKeys(token, err, header.alg!, verifyOptions);
+        throw err;
       });
     } catch (err) {
       throw toAccessTokenError(err, issuer);
     }
     const principal = principalFrom(verified.payload, audience);
+    checkRevocation(principal);
+    // Only tokens that name their key are cached: the entry lives while that key is published. (A token without
+    // kid is verified in full on every call.)
     if (typeof verified.protectedHeader.kid === "string") cache.set(authorization!, principal, verified.protectedHeader.kid, nowMs());
     return principal;
   }
@@ -172,6 +209,8 @@ function principalFrom(payload: JWTPayload, audience: string): Principal {
     scopes: scopesOf(payload),
     tokenId: stringClaim(payload, "jti") ?? "",
     expiresAt: new Date(payload.exp! * 1000),
+    // jose checked that iat, when present, is a number.
+    issuedAt: typeof payload.iat === "number" ? new Date(payload.iat * 1000) : undefined,
   };
 }
 

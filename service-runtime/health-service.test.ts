@@ -45,3 +45,23 @@ test("Watch reports a failing database within a probe interval, and shutdown bef
   await watching;
   assert.deepEqual(seen, [Status.SERVING, Status.NOT_SERVING]);
 });
+
+test("a named component has its own status, which Watch follows; shutdown ends the watch and turns it NOT_SERVING", async () => {
+  let fresh = true;
+  const reporter = createHealthReporter({ services: [], probe: () => true, components: { "m2m.auth.v1.Revocations": () => fresh }, probeIntervalMs: 20 });
+  const client = createClient(Health, createRouterTransport((router) => reporter.register(router)));
+  assert.equal((await client.check({ service: "m2m.auth.v1.Revocations" })).status, Status.SERVING);
+  fresh = false;
+  assert.equal((await client.check({ service: "m2m.auth.v1.Revocations" })).status, Status.NOT_SERVING);
+  assert.equal((await client.check({})).status, Status.SERVING, "the whole server goes by its probe alone");
+  fresh = true;
+  const seen: Status[] = [];
+  for await (const message of client.watch({ service: "m2m.auth.v1.Revocations" })) {
+    seen.push(message.status);
+    if (seen.length === 1) fresh = false;
+    if (seen.length === 2) fresh = true;
+    if (seen.length === 3) reporter.shutDown();
+  }
+  assert.deepEqual(seen, [Status.SERVING, Status.NOT_SERVING, Status.SERVING], "then the stream ended at shutdown");
+  assert.equal((await client.check({ service: "m2m.auth.v1.Revocations" })).status, Status.NOT_SERVING);
+});

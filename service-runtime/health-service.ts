@@ -1,9 +1,12 @@
 /**
  * The standard gRPC health checking protocol (`grpc.health.v1.Health`):
  * SERVING while the service can do its work, NOT_SERVING while it shuts down
- * or its database does not answer. Check answers once; Watch streams every
- * change (the database is probed every `probeIntervalMs` while someone
- * watches). Public: load balancers and orchestrators call it without a token.
+ * or its database does not answer. Named components (such as
+ * `m2m.auth.v1.Revocations`, the followed revocation list) have a status of
+ * their own, which only `probe` decides whether the whole server shares.
+ * Check answers once; Watch streams every change (the database is probed every
+ * `probeIntervalMs` while someone watches). Public: load balancers and
+ * orchestrators call it without a token.
  */
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, type ConnectRouter } from "@connectrpc/connect";
@@ -12,10 +15,12 @@ import { Health, HealthCheckResponse_ServingStatus as Status, HealthCheckRespons
 export const healthServiceName = Health.typeName;
 
 export interface HealthOptions {
-  /** Service names a caller may ask about; "" (the whole server) is always known. */
+  /** Service names a caller may ask about, sharing the server's status; "" (the whole server) is always known. */
   services: readonly string[];
   /** True when the service's dependencies work (e.g. a query on its database succeeds). */
   probe: () => boolean | Promise<boolean>;
+  /** Names a caller may also ask about, each SERVING while its function returns true; default none. */
+  components?: Readonly<Record<string, () => boolean>>;
   /** How often Watch re-probes; default 5000 ms. */
   probeIntervalMs?: number;
 }
@@ -30,6 +35,7 @@ export interface HealthReporter {
 
 export function createHealthReporter(options: HealthOptions): HealthReporter {
   const known = new Set(["", ...options.services]);
+  const components = new Map(Object.entries(options.components ?? {}));
   let shuttingDown = false;
   const waiters = new Set<() => void>();
   const wakeAll = () => {
@@ -44,7 +50,11 @@ export function createHealthReporter(options: HealthOptions): HealthReporter {
       return Status.NOT_SERVING;
     }
   };
-  const statusOf = async (service: string) => (known.has(service) ? status() : Status.SERVICE_UNKNOWN);
+  const statusOf = async (service: string) => {
+    const component = components.get(service);
+    if (component !== undefined) return !shuttingDown && component() ? Status.SERVING : Status.NOT_SERVING;
+    return known.has(service) ? status() : Status.SERVICE_UNKNOWN;
+  };
 
   return {
     status,
@@ -55,8 +65,9 @@ export function createHealthReporter(options: HealthOptions): HealthReporter {
     register(router) {
       router.service(Health, {
         async check(req) {
-          if (!known.has(req.service)) throw new ConnectError(`unknown service "${req.service}"`, Code.NotFound);
-          return { status: await status() };
+          const current = await statusOf(req.service);
+          if (current === Status.SERVICE_UNKNOWN) throw new ConnectError(`unknown service "${req.service}"`, Code.NotFound);
+          return { status: current };
         },
         async *watch(req, ctx) {
           let last: Status | undefined;

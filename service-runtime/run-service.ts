@@ -21,6 +21,7 @@ import { createCallLogInterceptor } from "./call-log-interceptor.js";
 import { createCallerGoneInterceptor } from "./caller-gone-interceptor.js";
 import { createDescriptorIndex } from "./descriptor-index.js";
 import { createHealthReporter, healthServiceName } from "./health-service.js";
+import { followRevocations, revocationsHealthName, revocationsServing } from "./revocation-following.js";
 import { reflectionServiceNames, registerReflection } from "./reflection-service.js";
 import { listenDualProtocol, type DualRequestHandler } from "./dual-protocol-server.js";
 import { peerContextValues } from "./peer-address.js";
@@ -95,9 +96,13 @@ export async function runService(definition: ServiceDefinition, options: RunServ
       process.exit(1);
     }
   }
+  // Fetches the revocation list now and follows it; the verifier consults it on every call.
+  const revocations = followRevocations(config, logger);
   const health = createHealthReporter({
     services: wiring.services.map((s) => s.typeName),
-    probe: () => database.probe(),
+    // The whole server stops serving only when calls are refused for a revocation list too old to trust.
+    probe: async () => (await database.probe()) && !revocations.status().refusing,
+    components: { [revocationsHealthName]: () => revocationsServing(revocations) },
   });
   const descriptors = createDescriptorIndex([...wiring.services, Health, ServerReflectionV1, ServerReflectionV1alpha]);
 
@@ -111,7 +116,7 @@ export async function runService(definition: ServiceDefinition, options: RunServ
       else logger.warn("cannot fetch the auth provider's keys yet; calls answer UNAVAILABLE until it is reachable", { jwks_url: jwksUrl, error: outcome.error });
     },
   });
-  const verify = createAccessTokenVerifier({ issuer: config.verifier.issuer, audience: config.verifier.audience, keys, cacheMaxEntries: config.tokenCacheSize });
+  const verify = createAccessTokenVerifier({ issuer: config.verifier.issuer, audience: config.verifier.audience, keys, revocations, cacheMaxEntries: config.tokenCacheSize });
   // Health and reflection are public; everything else is deny-by-default.
   const authInterceptor = createAuthInterceptor({ verify, audience: config.verifier.audience, publicServices: [healthServiceName, ...reflectionServiceNames] });
   const shutdown = new AbortController();
@@ -174,6 +179,7 @@ export async function runService(definition: ServiceDefinition, options: RunServ
     stopping = true;
     logger.info("shutting down: finishing in-flight calls", { signal, connections: server.connectionCount() });
     health.shutDown();
+    revocations.stop();
     wiring.stopStreams();
     const forced = setTimeout(() => shutdown.abort(), config.shutdownGraceMs);
     await server.close(config.shutdownGraceMs + 1000);

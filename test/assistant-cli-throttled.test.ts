@@ -15,5 +15,5 @@ test("after repeated wrong secrets the CLI says the provider is slowing down and
   for (let i = 0; i < 2; i++) assert.match((await runCli(["note", "list"], wrong)).stderr, /rejected the assistant's credentials/);
   const throttled = await runCli(["note", "list"], wrong);
   assert.equal(throttled.code, 4);
-  assert.match(throttled.stderr, /^assistant: the auth provider is slowing down token requests for this client after failed logins.* — try again in \d+ s\n$/);
+  assert.match(throttled.stderr, /^assistant: the auth provider is slowing down token requests for this client \(slow_down: too many failed client authentications.*\) — try again in \d+ s\n$/);
 });

@@ -1,6 +1,8 @@
 /**
  * End-to-end tests of everything but the token endpoint's main path: the
- * metadata documents, the JWKS, /healthz, JSON 404 and 405.
+ * metadata documents (with the revocation and introspection endpoints, the
+ * client authentication methods and scopes_supported from the scope catalog),
+ * the JWKS, /healthz, JSON 404 and 405.
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
@@ -22,6 +24,8 @@ describe("metadata, JWKS and other routes", () => {
     "/auth/.well-known/oauth-authorization-server",
     "/.well-known/oauth-authorization-server/auth", // RFC 8414 §3 location for an issuer with a path
   ];
+  const methods = ["client_secret_basic", "client_secret_post", "private_key_jwt"];
+  const algorithms = ["ES256", "ES384", "ES512", "PS256", "PS384", "PS512", "RS256", "RS384", "RS512", "EdDSA", "Ed25519"];
   for (const path of metadataPaths) {
     it(`GET ${path}`, async () => {
       const response = await fetch(`${provider.server.url}${path}`);
@@ -31,12 +35,29 @@ describe("metadata, JWKS and other routes", () => {
         token_endpoint: `${provider.issuer}/oauth/token`,
         jwks_uri: `${provider.issuer}/jwt/jwks.json`,
         grant_types_supported: ["client_credentials"],
-        token_endpoint_auth_methods_supported: ["client_secret_basic", "client_secret_post"],
+        token_endpoint_auth_methods_supported: methods,
+        token_endpoint_auth_signing_alg_values_supported: algorithms,
+        revocation_endpoint: `${provider.issuer}/oauth/revoke`,
+        revocation_endpoint_auth_methods_supported: methods,
+        revocation_endpoint_auth_signing_alg_values_supported: algorithms,
+        introspection_endpoint: `${provider.issuer}/oauth/introspect`,
+        introspection_endpoint_auth_methods_supported: methods,
+        introspection_endpoint_auth_signing_alg_values_supported: algorithms,
         response_types_supported: [],
-        scopes_supported: ["calendar.read", "calendar.write", "note.read", "note.write"],
+        scopes_supported: ["calendar.read", "calendar.write", "note.read", "note.write"], // every scope the proto defines
       });
     });
   }
+
+  it("lists in scopes_supported the scopes of configured audiences beside the proto's", async () => {
+    const configured = await startAuthProvider([], { AUTH_EXTRA_AUDIENCES: "billing-service=billing.read billing.write" });
+    try {
+      const metadata = (await (await fetch(`${configured.server.url}/auth/.well-known/oauth-authorization-server`)).json()) as { scopes_supported: string[] };
+      assert.deepEqual(metadata.scopes_supported, ["billing.read", "billing.write", "calendar.read", "calendar.write", "note.read", "note.write"]);
+    } finally {
+      assert.equal(await configured.close(), 0);
+    }
+  });
 
   it("serves only public key parts in the JWKS, cacheable for 5 minutes", async () => {
     const response = await fetch(`${provider.server.url}/auth/jwt/jwks.json`);

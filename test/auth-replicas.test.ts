@@ -98,7 +98,7 @@ describe("auth provider replicas on PostgreSQL", () => {
   });
 
   it("a client added and then disabled by auth-admin on a third machine reaches both replicas within 5 s", async () => {
-    const added = await admin(["client", "add", "reporter", "--scope", "note.read", "--audience", "note-service"]);
+    const added = await admin(["client", "add", "reporter", "--grant", "note-service:note.read"]);
     assert.equal(added.code, 0, added.stderr);
     const secret = (JSON.parse(added.stdout) as { clientSecret: string }).clientSecret;
     await onEveryReplica(async (r) => (await token(r, "reporter", secret)).status === 200, "the new client gets tokens");

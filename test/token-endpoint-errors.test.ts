@@ -23,7 +23,7 @@ const assistantBasic = () => basicFor("assistant");
 const assistantSecret = () => provider.secrets["assistant"]!;
 
 before(async () => {
-  const base = { scopes: ["calendar.read"], audiences: ["calendar-service"] };
+  const base = { grants: [{ audience: "calendar-service", scopes: ["calendar.read"] }] };
   provider = await startAuthProvider([
     { ...base, clientId: "code-only", grantTypes: ["authorization_code"] },
     { ...base, clientId: "sleeper", grantTypes: ["client_credentials"], disabled: true },
@@ -128,9 +128,10 @@ const errorCases: ErrorCase[] = [
     status: 400, error: "invalid_request", description: /one audience per token/,
   },
   {
-    name: "audience not allowed",
+    name: "audience not granted at all (RFC 8707 invalid_target), naming it and the granted audiences",
     request: () => [form({ ...goodFields, audience: "billing-service" }), assistantBasic()],
-    status: 400, error: "invalid_request", description: /audience 'billing-service' is not allowed for this client/,
+    status: 400, error: "invalid_target",
+    description: /^audience 'billing-service' is not granted to this client; granted audiences: calendar-service, note-service$/,
   },
   {
     name: "missing scope",
@@ -143,9 +144,16 @@ const errorCases: ErrorCase[] = [
     status: 400, error: "invalid_request", description: /scope is missing/,
   },
   {
-    name: "scope not allowed",
+    name: "scope not granted",
     request: () => [form({ ...goodFields, scope: "calendar.read admin \"x\"" }), assistantBasic()],
-    status: 400, error: "invalid_scope", description: /not allowed for this client: 'admin', '\?x\?'$/,
+    status: 400, error: "invalid_scope",
+    description: /^scopes not granted to this client for calendar-service: 'admin', '\?x\?'; granted for calendar-service: calendar.read calendar.write$/,
+  },
+  {
+    name: "scope granted for another audience: names it and where it is granted",
+    request: () => [form({ ...goodFields, scope: "calendar.read note.write" }), assistantBasic()],
+    status: 400, error: "invalid_scope",
+    description: /^scopes not granted to this client for calendar-service: 'note.write' \(note.write is granted for note-service, not for calendar-service\);/,
   },
   {
     name: "malformed JSON",

@@ -68,7 +68,7 @@ function assertSlowDown(answer: Answer, who: RegExp): void {
 }
 
 before(async () => {
-  const client = { scopes: ["calendar.read"], audiences: ["calendar-service"], grantTypes: ["client_credentials"] };
+  const client = { grants: [{ audience: "calendar-service", scopes: ["calendar.read"] }], grantTypes: ["client_credentials"] };
   provider = await startAuthProvider(clientIds.map((clientId) => ({ ...client, clientId })));
 });
 after(async () => {

@@ -25,8 +25,7 @@ before(async () => {
   provider = await startAuthProvider([
     {
       clientId: "short-lived",
-      scopes: ["calendar.read"],
-      audiences: ["calendar-service"],
+      grants: [{ audience: "calendar-service", scopes: ["calendar.read"] }],
       grantTypes: ["client_credentials"],
       tokenTtlSeconds: 120,
     },

@@ -12,6 +12,7 @@ import { createLogger } from "../../common/json-logger.js";
 import type { PostgresLocation } from "../../common/database/database-url.js";
 import { loadKeyRotationSettings, loadStorageSettings, type KeyRotationSettings } from "../config.js";
 import type { KeyEncryptionKey } from "../keys/key-encryption.js";
+import { loadScopeCatalog, type ScopeCatalog } from "../policy/scope-catalog.js";
 import { NoIssuerKeysError, type AuthStore } from "../storage/auth-store.js";
 import { openAuthStore } from "../storage/open-auth-store.js";
 import { CliError } from "../../common/cli-error.js";
@@ -33,6 +34,8 @@ export interface AdminSettings {
   readonly database?: PostgresLocation;
   /** From AUTH_KEY_ENCRYPTION_KEY_FILE; required with DATABASE_URL. */
   readonly keyEncryptionKey?: KeyEncryptionKey;
+  /** The scopes each audience defines (CALENDAR_AUDIENCE, NOTES_AUDIENCE, AUTH_EXTRA_AUDIENCES), as the provider reads them. */
+  readonly catalog: ScopeCatalog;
 }
 
 /**
@@ -49,6 +52,7 @@ export function loadAdminSettings(env: Env, flags: { dataDir?: string | undefine
       dataDir: resolve(flags.dataDir ?? readString(env, "DATA_DIR", "./data")),
       defaultTokenTtlSeconds: readOptionalString(env, "AUTH_TOKEN_TTL_SECONDS") === undefined ? undefined : readInteger(env, "AUTH_TOKEN_TTL_SECONDS", 3600, 60, 86_400),
       keyRotation: loadKeyRotationSettings(env),
+      catalog: loadScopeCatalog(env),
       ...loadStorageSettings(env),
     };
   } catch (err) {
@@ -75,7 +79,7 @@ export async function openAdminDataDir(settings: AdminSettings): Promise<AdminDa
   try {
     const store = await openAuthStore(
       { dataDir: settings.dataDir, database: settings.database, kek: settings.keyEncryptionKey },
-      { create: false, logger, applicationName: "m2m-grpc auth-admin" },
+      { create: false, logger, applicationName: "m2m-grpc auth-admin", catalog: settings.catalog },
     );
     return { settings, store, close: () => store.close() };
   } catch (err) {

@@ -3,16 +3,23 @@
  * JSON document on stdout for scripts (--output json). Hints for people go to
  * stderr in text mode only, so stdout stays clean.
  */
-import type { ClientView, ClientWithSecret } from "./client-commands.js";
+import type { AccessPolicyReport } from "../policy/access-policy.js";
+import type { ClientCredentials } from "./client-commands.js";
+import type { SecretRevocation, SecretRotation } from "./client-secret-commands.js";
+import { formatGrants, type ClientView } from "./client-view.js";
 import type { KeyRotation, KeyView } from "./key-commands.js";
+import { policyReportLines } from "./policy-printer.js";
 
 /** Every result a command can return. */
 export type AdminResult =
-  | { kind: "client-added"; added: ClientWithSecret }
+  | { kind: "client-added"; added: ClientCredentials }
+  | { kind: "client-updated"; updated: ClientCredentials }
   | { kind: "clients"; clients: readonly ClientView[] }
   | { kind: "client-state"; client: ClientView; changed: boolean }
   | { kind: "client-removed"; clientId: string; reappearsOnStart: boolean }
-  | { kind: "client-secret"; rotated: ClientWithSecret }
+  | { kind: "client-secret"; rotated: SecretRotation }
+  | { kind: "client-secret-revoked"; revocation: SecretRevocation }
+  | { kind: "policy"; report: AccessPolicyReport; check: boolean }
   | { kind: "key-rotated"; rotation: KeyRotation }
   | { kind: "keys"; keys: readonly KeyView[] };
 
@@ -34,27 +41,58 @@ export function createAdminPrinter(format: OutputFormat, out: AdminOutput): { pr
       if (format === "json") return line(JSON.stringify(jsonDocument(result), null, 2));
       switch (result.kind) {
         case "client-added":
+        case "client-updated": {
+          const { client, clientSecret, privateKeyFile } = result.kind === "client-added" ? result.added : result.updated;
+          line(`${result.kind === "client-added" ? "added" : "updated"} client ${client.clientId} (${summary(client)})`);
+          if (clientSecret !== undefined) line(`client_secret: ${clientSecret}`);
+          if (privateKeyFile !== undefined) line(`private key: ${privateKeyFile} (PKCS#8 PEM, mode 0600; kid ${client.publicJwk?.kid ?? "-"})`);
+          if (clientSecret !== undefined) hint("the secret is shown only this once and stored only as a hash: keep it somewhere safe now");
+          if (privateKeyFile !== undefined) hint("only the public key is registered: hand the private key file to the client alone, and keep no other copy");
+          return;
+        }
         case "client-secret": {
-          const { client, clientSecret, credentialsFileEntries } = result.kind === "client-added" ? result.added : result.rotated;
-          line(result.kind === "client-added" ? `added client ${client.clientId} (${summary(client)})` : `new secret for client ${client.clientId}; the old one no longer works`);
+          const { client, clientSecret, credentialsFileEntries, hadSecret } = result.rotated;
+          const until = client.overlapEndsAt;
+          const old = !hadSecret ? "it had none before" : until !== null ? `the old one keeps working until ${until}` : "the old one no longer works";
+          line(`new secret for client ${client.clientId}; ${old}`);
           line(`client_secret: ${clientSecret}`);
           hint("the secret is shown only this once and stored only as a hash: keep it somewhere safe now");
+          if (until !== null) hint(`roll the new secret out before then; "client revoke-secret ${client.clientId} --old" ends the overlap sooner`);
           if (credentialsFileEntries.length > 0) hint(`clients.json (${credentialsFileEntries.join(", ")}) now holds the new secret`);
           return;
+        }
+        case "client-secret-revoked": {
+          const { client, revoked, changed } = result.revocation;
+          if (revoked === "old") return line(changed ? `the previous secret of client ${client.clientId} no longer works` : `no secret rotation overlap is running for client ${client.clientId}; nothing changed`);
+          return line(changed ? `removed the secret of client ${client.clientId}; it authenticates with private_key_jwt only` : `client ${client.clientId} has no secret; nothing changed`);
         }
         case "clients":
           if (result.clients.length === 0) return line("no clients");
           return table(
-            ["CLIENT ID", "SCOPES", "AUDIENCES", "TTL", "DISABLED", "CREATED"],
-            result.clients.map((c) => [c.clientId, c.scopes.join(" "), c.audiences.join(" "), ttl(c), c.disabled ? "yes" : "no", c.createdAt]),
+            ["CLIENT ID", "GRANTS", "AUTH", "TTL", "TOKENS/MIN", "OVERLAP ENDS", "DISABLED", "CREATED"],
+            result.clients.map((c) => [
+              c.clientId,
+              formatGrants(c.grants),
+              c.authMethods.join(",") || "-",
+              ttl(c),
+              c.maxTokensPerMinute === null ? "-" : String(c.maxTokensPerMinute),
+              c.overlapEndsAt ?? "-",
+              c.disabled ? "yes" : "no",
+              c.createdAt,
+            ]),
           );
         case "client-state": {
-          const state = result.client.disabled ? "disabled" : "enabled";
-          return line(result.changed ? `client ${result.client.clientId} ${state}` : `client ${result.client.clientId} was already ${state}`);
+          const { client, changed } = result;
+          const state = client.disabled ? "disabled" : "enabled";
+          if (!changed) return line(`client ${client.clientId} was already ${state}`);
+          return line(client.disabled ? `client ${client.clientId} disabled; every token it holds is revoked` : `client ${client.clientId} enabled`);
         }
         case "client-removed":
-          line(`removed client ${result.clientId}`);
+          line(`removed client ${result.clientId}; every token it held is revoked`);
           if (result.reappearsOnStart) hint("the auth provider registers the assistant again from clients.json at its next start; disable it to keep it out");
+          return;
+        case "policy":
+          for (const text of policyReportLines(result.report, { check: result.check })) line(text);
           return;
         case "key-rotated": {
           const { rotation } = result;
@@ -82,14 +120,20 @@ function jsonDocument(result: AdminResult): unknown {
   switch (result.kind) {
     case "client-added":
       return result.added;
+    case "client-updated":
+      return result.updated;
     case "client-secret":
       return result.rotated;
+    case "client-secret-revoked":
+      return result.revocation;
     case "clients":
       return { clients: result.clients };
     case "client-state":
       return { client: result.client, changed: result.changed };
     case "client-removed":
       return { removed: { clientId: result.clientId }, reappearsOnStart: result.reappearsOnStart };
+    case "policy":
+      return result.report;
     case "key-rotated":
       return result.rotation;
     case "keys":
@@ -102,5 +146,6 @@ function ttl(client: ClientView): string {
 }
 
 function summary(client: ClientView): string {
-  return `scopes: ${client.scopes.join(" ")}; audiences: ${client.audiences.join(" ")}; token ttl: ${ttl(client)}`;
+  const budget = client.maxTokensPerMinute === null ? "none" : `${client.maxTokensPerMinute} tokens/min`;
+  return `grants: ${formatGrants(client.grants)}; auth: ${client.authMethods.join(", ") || "none"}; token ttl: ${ttl(client)}; budget: ${budget}`;
 }

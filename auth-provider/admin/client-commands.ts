@@ -1,106 +1,205 @@
 /**
- * The `client` commands: typed functions over an opened data directory that
- * return data for the printer. Secrets are generated here, returned once for
- * printing, and stored only as hashes (except the credentials file the
- * assistant already reads its secret from, which is kept in step: in this
- * machine's DATA_DIR, also when the clients live in a shared database).
+ * The `client` commands that register, change, list, disable and remove
+ * clients: typed functions over an opened data directory that return data for
+ * the printer. Secrets are generated here, returned once for printing, and
+ * stored only as hashes; private keys are written to the operator's file and
+ * never stored. Grants are checked against the scope catalog first.
  */
-import { clientEntry, clientsFilePath, readClientsFile, writeClientEntry } from "../clients/clients-file.js";
-import { generateClientSecret, type ClientRecord } from "../clients/client-store.js";
+import type { JWK } from "jose";
+import type { ClientChanges, ClientRecord, Grant } from "../clients/client-record.js";
+import { generateClientSecret } from "../clients/client-store.js";
+import { normalizeGrants } from "../clients/grants.js";
 import { assistantClient } from "../clients/bootstrap-assistant-client.js";
 import { CliError } from "../../common/cli-error.js";
 import type { AdminDataDir } from "./admin-data-dir.js";
-import { clientIdPattern, parseClientId, parseTokenList, parseTokenTtl } from "./admin-input.js";
+import {
+  checkGrantsInCatalog,
+  clientIdPattern,
+  parseClientId,
+  parseGrants,
+  parseMaxTokensPerMinute,
+  parseTokenTtl,
+  parseTokenTtlChange,
+} from "./admin-input.js";
+import { createKeyPairFile, readPublicJwkFile } from "./client-keys.js";
+import { formatGrants, toClientView, type ClientView } from "./client-view.js";
 
-/** A client as the CLI shows it. */
-export type ClientView = Omit<ClientRecord, "grantTypes" | "tokenTtlSeconds"> & {
-  /** null: the auth provider's default (AUTH_TOKEN_TTL_SECONDS); null rather than absent so JSON output shows it. */
-  readonly tokenTtlSeconds: number | null;
-};
-
-/** A client with the secret that was just issued for it (shown once). */
-export interface ClientWithSecret {
+/** A client just added or changed, with what was issued for it (each shown once). */
+export interface ClientCredentials {
   readonly client: ClientView;
-  readonly clientSecret: string;
+  /** The new secret; absent when none was issued (a client with a public key only). */
+  readonly clientSecret?: string;
+  /** Where the new private key was written (--key-out); absent otherwise. */
+  readonly privateKeyFile?: string;
   /** Names of clients.json entries that now hold the new secret (the assistant's, for one). */
   readonly credentialsFileEntries: readonly string[];
 }
 
 /** The raw options of `client add`. */
 export interface AddClientOptions {
-  readonly scope: string;
-  readonly audience: string;
+  readonly grant?: readonly string[] | undefined;
   readonly tokenTtl?: string | undefined;
+  readonly maxTokensPerMinute?: string | undefined;
+  readonly keyOut?: string | undefined;
+  readonly jwk?: string | undefined;
+  /** The options grants replaced: refused with a pointer to --grant. */
+  readonly scope?: string | undefined;
+  readonly audience?: string | undefined;
 }
 
-/** Registers a client for the client_credentials grant with a new secret. Usage error when the id is taken. */
-export async function addClient(dir: AdminDataDir, id: string, options: AddClientOptions): Promise<ClientWithSecret> {
-  const clientId = parseClientId(id);
-  const scopes = parseTokenList("--scope", options.scope);
-  const audiences = parseTokenList("--audience", options.audience);
-  const tokenTtlSeconds = options.tokenTtl === undefined ? undefined : parseTokenTtl(options.tokenTtl);
-  if ((await dir.store.clients.find(clientId)) !== undefined) {
-    throw new CliError("usage", `client "${clientId}" already exists; use "client rotate-secret ${clientId}" for a new secret`);
+/**
+ * Registers a client for the client_credentials grant: with a public key (--key-out makes a key pair, --jwk reads
+ * one), else with a new secret. Usage error when the id is taken, an option is invalid, or a grant names an audience
+ * or scope the catalog does not know.
+ */
+export async function addClient(dir: AdminDataDir, id: string, options: AddClientOptions): Promise<ClientCredentials> {
+  if (options.scope !== undefined || options.audience !== undefined) {
+    throw new CliError("usage", "--scope and --audience are gone: give each audience with its scopes, --grant AUDIENCE:SCOPE[,SCOPE] (repeatable)");
   }
-  const clientSecret = generateClientSecret();
+  const clientId = parseClientId(id);
+  const grants = parseGrants("--grant", options.grant);
+  checkGrantsInCatalog("--grant", grants, dir.settings.catalog);
+  const tokenTtlSeconds = options.tokenTtl === undefined ? undefined : parseTokenTtl(options.tokenTtl);
+  const maxTokensPerMinute = options.maxTokensPerMinute === undefined ? undefined : parseMaxTokensPerMinute(options.maxTokensPerMinute)!;
+  if (options.keyOut !== undefined && options.jwk !== undefined) throw new CliError("usage", "give --key-out or --jwk, not both");
+  if ((await dir.store.clients.find(clientId)) !== undefined) {
+    throw new CliError("usage", `client "${clientId}" already exists; use "client update ${clientId}" or "client rotate-secret ${clientId}"`);
+  }
+  const key = await publicKeyFromOptions(options);
+  const clientSecret = key === undefined ? generateClientSecret() : undefined;
   let record: ClientRecord;
   try {
-    record = await dir.store.clients.register({ clientId, secret: clientSecret, scopes, audiences, grantTypes: ["client_credentials"], tokenTtlSeconds });
+    const newClient = { clientId, grants, grantTypes: ["client_credentials"], tokenTtlSeconds, maxTokensPerMinute };
+    record = await dir.store.clients.register({ ...newClient, secret: clientSecret, publicJwk: key?.publicJwk });
   } catch (err) {
-    if ((await dir.store.clients.find(clientId)) === undefined) throw err;
+    key?.discard();
+    if ((await dir.store.clients.find(clientId)) === undefined) throw asUsageError(err);
     throw new CliError("usage", `client "${clientId}" was just added by someone else`, { cause: err });
   }
-  return { client: view(record), clientSecret, credentialsFileEntries: [] };
+  return { client: toClientView(record), ...issued(clientSecret, key), credentialsFileEntries: [] };
+}
+
+/** The raw options of `client update`. */
+export interface UpdateClientOptions {
+  readonly grant?: readonly string[] | undefined;
+  readonly addGrant?: readonly string[] | undefined;
+  readonly removeGrant?: readonly string[] | undefined;
+  readonly tokenTtl?: string | undefined;
+  readonly maxTokensPerMinute?: string | undefined;
+  readonly keyOut?: string | undefined;
+  readonly jwk?: string | undefined;
+}
+
+/**
+ * Changes a client: --grant replaces every grant, --add-grant and --remove-grant change some; --token-ttl "default"
+ * and --max-tokens-per-minute "none" clear the value; --jwk or --key-out replace the public key (the secret stays).
+ * Usage error when nothing is to change, a removed grant is not there, the last grant would go, or a new grant is
+ * unknown to the catalog; not_found for an unknown client.
+ */
+export async function updateClient(dir: AdminDataDir, id: string, options: UpdateClientOptions): Promise<ClientCredentials> {
+  const before = await existingClient(dir, id);
+  const changes: { -readonly [K in keyof ClientChanges]: ClientChanges[K] } = {};
+  const grants = changedGrants(before, options, dir);
+  if (grants !== undefined) changes.grants = grants;
+  if (options.tokenTtl !== undefined) changes.tokenTtlSeconds = parseTokenTtlChange(options.tokenTtl);
+  if (options.maxTokensPerMinute !== undefined) changes.maxTokensPerMinute = parseMaxTokensPerMinute(options.maxTokensPerMinute, { allowNone: true });
+  if (options.keyOut !== undefined && options.jwk !== undefined) throw new CliError("usage", "give --key-out or --jwk, not both");
+  if (Object.keys(changes).length === 0 && options.keyOut === undefined && options.jwk === undefined) {
+    throw new CliError("usage", "nothing to change: give --grant, --add-grant, --remove-grant, --token-ttl, --max-tokens-per-minute, --jwk or --key-out");
+  }
+  const key = await publicKeyFromOptions(options);
+  if (key !== undefined) changes.publicJwk = key.publicJwk;
+  let record: ClientRecord;
+  try {
+    record = await dir.store.clients.update(before.clientId, changes);
+  } catch (err) {
+    key?.discard();
+    throw asUsageError(err);
+  }
+  return { client: toClientView(record), ...issued(undefined, key), credentialsFileEntries: [] };
 }
 
 /** Every client, by id. */
 export async function listClients(dir: AdminDataDir): Promise<ClientView[]> {
-  return (await dir.store.clients.list()).map(view);
-}
-
-/** Disables (refuses its tokens from now on) or re-enables a client; changed is false when it already was. */
-export async function setClientDisabled(dir: AdminDataDir, id: string, disabled: boolean): Promise<{ client: ClientView; changed: boolean }> {
-  const before = await existing(dir, id);
-  if (before.disabled !== disabled) await dir.store.clients.setDisabled(before.clientId, disabled);
-  return { client: view((await dir.store.clients.find(before.clientId))!), changed: before.disabled !== disabled };
+  return (await dir.store.clients.list()).map(toClientView);
 }
 
 /**
- * Deletes a client. reappearsOnStart is true for the assistant: the auth provider registers it again from
- * clients.json at its next start (disable it to keep it out).
+ * Disables (refuses its token requests and revokes every token it holds) or re-enables a client; changed is false
+ * when it already was.
+ */
+export async function setClientDisabled(dir: AdminDataDir, id: string, disabled: boolean): Promise<{ client: ClientView; changed: boolean }> {
+  const before = await existingClient(dir, id);
+  if (before.disabled !== disabled) await dir.store.clients.setDisabled(before.clientId, disabled);
+  return { client: toClientView((await dir.store.clients.find(before.clientId))!), changed: before.disabled !== disabled };
+}
+
+/**
+ * Deletes a client and revokes every token it holds. reappearsOnStart is true for the assistant: the auth provider
+ * registers it again from clients.json at its next start (disable it to keep it out).
  */
 export async function removeClient(dir: AdminDataDir, id: string): Promise<{ clientId: string; reappearsOnStart: boolean }> {
-  const client = await existing(dir, id);
+  const client = await existingClient(dir, id);
   await dir.store.clients.remove(client.clientId);
   return { clientId: client.clientId, reappearsOnStart: client.clientId === assistantClient.clientId };
 }
 
-/**
- * Replaces a client's secret; the old one stops working at once. Entries of clients.json (in this machine's DATA_DIR)
- * for this client get the new secret, because the auth provider would otherwise re-issue the assistant's secret at
- * its next start; the assistant's entry is created when missing (a replica's machine gets its credentials this way).
- */
-export async function rotateClientSecret(dir: AdminDataDir, id: string): Promise<ClientWithSecret> {
-  const client = await existing(dir, id);
-  const clientSecret = generateClientSecret();
-  await dir.store.clients.setSecret(client.clientId, clientSecret);
-  const file = clientsFilePath(dir.settings.dataDir);
-  const entries = readClientsFile(file);
-  const names = Object.keys(entries).filter((name) => clientEntry(entries, name)?.clientId === client.clientId);
-  // The assistant's entry is written even where there was none: that is how a replica's machine gets its credentials.
-  if (client.clientId === assistantClient.clientId && !names.includes(assistantClient.clientId)) names.push(assistantClient.clientId);
-  for (const name of names) writeClientEntry(file, name, { clientId: client.clientId, clientSecret });
-  return { client: view((await dir.store.clients.find(client.clientId))!), clientSecret, credentialsFileEntries: names };
-}
-
-// The client, or not_found (usage when the id could never have been added by this tool and does not exist).
-async function existing(dir: AdminDataDir, id: string): Promise<ClientRecord> {
+/** The client, or not_found (usage when the id could never have been added by this tool and does not exist). */
+export async function existingClient(dir: AdminDataDir, id: string): Promise<ClientRecord> {
   const client = await dir.store.clients.find(id);
   if (client !== undefined) return client;
   if (!clientIdPattern.test(id)) parseClientId(id);
   throw new CliError("not_found", `no client ${JSON.stringify(id)}; "client list" shows the registered clients`);
 }
 
-function view({ grantTypes: _grantTypes, tokenTtlSeconds, ...rest }: ClientRecord): ClientView {
-  return { ...rest, tokenTtlSeconds: tokenTtlSeconds ?? null };
+// The grants after --grant / --add-grant / --remove-grant, or undefined when none of them is given.
+function changedGrants(client: ClientRecord, options: UpdateClientOptions, dir: AdminDataDir): Grant[] | undefined {
+  const { grant, addGrant, removeGrant } = options;
+  if (grant === undefined && addGrant === undefined && removeGrant === undefined) return undefined;
+  if (grant !== undefined && (addGrant !== undefined || removeGrant !== undefined)) {
+    throw new CliError("usage", "--grant replaces every grant: give it alone, or change some with --add-grant and --remove-grant");
+  }
+  const added = grant ?? addGrant;
+  const option = grant !== undefined ? "--grant" : "--add-grant";
+  const addedGrants = added === undefined ? [] : parseGrants(option, added);
+  checkGrantsInCatalog(option, addedGrants, dir.settings.catalog);
+  let grants = normalizeGrants([...(grant !== undefined ? [] : client.grants), ...addedGrants]);
+  if (removeGrant !== undefined) {
+    for (const removed of parseGrants("--remove-grant", removeGrant)) {
+      const held = grants.find((g) => g.audience === removed.audience)?.scopes ?? [];
+      const missing = removed.scopes.filter((scope) => !held.includes(scope));
+      if (missing.length > 0) {
+        const has = formatGrants(grants) || "none";
+        throw new CliError("usage", `--remove-grant: client "${client.clientId}" has no grant ${removed.audience}:${missing.join(",")} (its grants: ${has})`);
+      }
+      grants = normalizeGrants(grants.map((g) => (g.audience === removed.audience ? { ...g, scopes: g.scopes.filter((s) => !removed.scopes.includes(s)) } : g)));
+    }
+  }
+  if (grants.length === 0) {
+    throw new CliError("usage", `that would remove the last grant of client "${client.clientId}"; a client needs at least one ("client remove ${client.clientId}" deletes it)`);
+  }
+  return grants;
+}
+
+// A public key to register; keyFile and discard() for a new pair's private key file.
+interface NewPublicKey {
+  readonly publicJwk: JWK;
+  readonly keyFile?: string;
+  discard(): void;
+}
+
+// The public key --key-out creates or --jwk reads, if either is given.
+async function publicKeyFromOptions(options: { keyOut?: string | undefined; jwk?: string | undefined }): Promise<NewPublicKey | undefined> {
+  if (options.keyOut !== undefined) return createKeyPairFile(options.keyOut);
+  if (options.jwk !== undefined) return { publicJwk: await readPublicJwkFile(options.jwk), discard: () => {} };
+  return undefined;
+}
+
+function issued(clientSecret: string | undefined, key: NewPublicKey | undefined): { clientSecret?: string; privateKeyFile?: string } {
+  return { ...(clientSecret === undefined ? {} : { clientSecret }), ...(key?.keyFile === undefined ? {} : { privateKeyFile: key.keyFile }) };
+}
+
+// The store refuses invalid fields with a TypeError: that is the operator's input, so a usage error.
+function asUsageError(err: unknown): unknown {
+  return err instanceof TypeError ? new CliError("usage", err.message, { cause: err }) : err;
 }

@@ -1,8 +1,9 @@
 /**
  * Entry point of `npm run auth-admin -- <command>`: runs the command line and
  * is the only place that turns an outcome into an exit code (0 ok, 1
- * unexpected, 2 usage, 3 not found). Errors are one line on stderr; secrets
- * appear only in a command's own output, never in an error.
+ * unexpected, 2 usage, 3 not found, 7 policy --check found a problem). Errors
+ * are one line on stderr; secrets appear only in a command's own output, never
+ * in an error.
  */
 import { CommanderError } from "commander";
 import { CliError, exitCodes } from "../../common/cli-error.js";

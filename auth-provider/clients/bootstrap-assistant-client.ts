@@ -12,11 +12,16 @@
  */
 import type { Logger } from "../../common/json-logger.js";
 import { generateClientSecret } from "./client-store.js";
+import type { Grant, NewClient } from "./client-record.js";
+import type { ScopeCatalog } from "../policy/scope-catalog.js";
 import type { ClientRepository } from "../storage/auth-store.js";
 import { weakSecretReason } from "./secret-strength.js";
 import { clientEntry, clientsFilePath, readClientsFile, writeClientEntry, type ClientCredentialsEntry } from "./clients-file.js";
 
-/** The assistant client as registered on first start. */
+/**
+ * The assistant client: its id, and the scope and audience lists the SuperTokens backend registers it with (its
+ * OAuth clients hold independent lists). The embedded issuer registers grants instead (assistantRegistration).
+ */
 export const assistantClient = {
   clientId: "assistant",
   scopes: ["calendar.read", "calendar.write", "note.read", "note.write"],
@@ -25,15 +30,28 @@ export const assistantClient = {
 } as const;
 
 /**
+ * The assistant as registered on first start: every audience the proto defines (the calendar and the notes, under
+ * their configured audiences) with all its scopes; never an audience only configured with AUTH_EXTRA_AUDIENCES.
+ */
+export function assistantRegistration(catalog: ScopeCatalog, secret: string): NewClient {
+  const grants: Grant[] = catalog.audiences
+    .filter((entry) => entry.source === "proto" && entry.scopes.length > 0)
+    .map((entry) => ({ audience: entry.audience, scopes: entry.scopes }));
+  return { clientId: assistantClient.clientId, secret, grants, grantTypes: [...assistantClient.grantTypes] };
+}
+
+/**
  * What bootstrapping did: created (fresh start), unchanged, reissued (new secret), restored (registered the file's
  * secret), disabled (the client is disabled and was left alone) or shared (a shared database holds the client, whose
  * secret this replica does not have: left alone).
  */
 export type BootstrapOutcome = "created" | "unchanged" | "reissued" | "restored" | "disabled" | "shared";
 
-/** What bootstrapping needs: the client store, the data directory holding clients.json, and a logger. */
+/** What bootstrapping needs: the client store, the scope catalog, the data directory holding clients.json, and a logger. */
 export interface BootstrapOptions {
   readonly store: ClientRepository;
+  /** The grants of a newly registered assistant come from it (see assistantRegistration). */
+  readonly catalog: ScopeCatalog;
   /** True when replicas share the store: never re-issue a secret other replicas' machines may hold. */
   readonly shared: boolean;
   readonly dataDir: string;
@@ -51,7 +69,7 @@ export interface BootstrapOptions {
  * Never logs a secret. Throws file system or database errors.
  */
 export async function bootstrapAssistantClient(options: BootstrapOptions): Promise<{ outcome: BootstrapOutcome; file: string }> {
-  const { store, dataDir, logger, shared } = options;
+  const { store, dataDir, logger, shared, catalog } = options;
   const file = clientsFilePath(dataDir);
   const assistant = readAssistantCredentials(file);
   const existing = await store.find(assistantClient.clientId);
@@ -66,13 +84,13 @@ export async function bootstrapAssistantClient(options: BootstrapOptions): Promi
     }
     if (shared) {
       // The database first: only the replica that registers the client writes its secret down.
-      const registered = await registerUnlessTaken(store, secret);
+      const registered = await registerUnlessTaken(store, assistantRegistration(catalog, secret));
       if (registered && restored === undefined) writeAssistant(file, secret);
       outcome = !registered ? "shared" : restored === undefined ? "created" : "restored";
     } else {
       // The file first: if the process dies in between, the next start registers the file's secret.
       if (restored === undefined) writeAssistant(file, secret);
-      await store.register({ ...assistantClient, secret });
+      await store.register(assistantRegistration(catalog, secret));
       outcome = restored === undefined ? "created" : "restored";
     }
   } else if (existing.disabled) {
@@ -100,9 +118,9 @@ export async function bootstrapAssistantClient(options: BootstrapOptions): Promi
 }
 
 // Registers the assistant; false when another replica registered it first.
-async function registerUnlessTaken(store: ClientRepository, secret: string): Promise<boolean> {
+async function registerUnlessTaken(store: ClientRepository, client: NewClient): Promise<boolean> {
   try {
-    await store.register({ ...assistantClient, secret });
+    await store.register(client);
     return true;
   } catch (err) {
     if ((await store.find(assistantClient.clientId)) !== undefined) return false;

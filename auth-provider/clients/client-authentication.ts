@@ -1,39 +1,64 @@
 /**
- * Who is calling the token endpoint: client credentials from HTTP Basic
- * (client_secret_basic) or from the body (client_secret_post), checked against
- * the client store. Every failure to authenticate gives the same answer, so
- * callers cannot tell unknown clients from wrong secrets or disabled clients.
+ * Who is calling the token, revocation and introspection endpoints: client
+ * credentials from HTTP Basic (client_secret_basic), from the body
+ * (client_secret_post), or a signed client assertion (private_key_jwt,
+ * client-assertion.ts), checked against the client store. Every failure to
+ * authenticate with a secret gives the same answer, so callers cannot tell
+ * unknown clients from wrong secrets or disabled clients; an assertion's
+ * answer says what is wrong with it, but never whether the client exists.
  */
-import type { ClientRecord } from "./client-store.js";
-import { OAuthError } from "../token/oauth-error.js";
+import { assertedClientId, jwtBearerAssertionType, verifyClientAssertion, type ClientAssertionOptions } from "./client-assertion.js";
+import type { ClientRecord } from "./client-record.js";
+import { OAuthError, quoteValue } from "../token/oauth-error.js";
 
-/** The two client authentication methods this server supports. */
-export type ClientAuthMethod = "client_secret_basic" | "client_secret_post";
+/** The client authentication methods this server supports, in the order the metadata lists them. */
+export const clientAuthMethods = ["client_secret_basic", "client_secret_post", "private_key_jwt"] as const;
+
+export type ClientAuthMethod = (typeof clientAuthMethods)[number];
 
 /** Credentials a client presented, not yet checked. */
-export interface PresentedCredentials {
-  readonly method: ClientAuthMethod;
-  readonly clientId: string;
-  readonly clientSecret: string;
-}
+export type PresentedCredentials =
+  | {
+      readonly method: "client_secret_basic" | "client_secret_post";
+      readonly clientId: string;
+      readonly clientSecret: string;
+    }
+  | {
+      readonly method: "private_key_jwt";
+      /** The assertion's sub (agreeing with its iss and any client_id sent), not yet verified. */
+      readonly clientId: string;
+      readonly assertion: string;
+    };
 
-/** client_id and client_secret as found in the request body (either may be absent). */
+/** Client credentials as found in the request body (each may be absent). */
 export interface BodyCredentials {
   readonly clientId?: string | undefined;
   readonly clientSecret?: string | undefined;
+  readonly clientAssertionType?: string | undefined;
+  readonly clientAssertion?: string | undefined;
 }
 
 const failed = "client authentication failed";
 
 /**
  * Picks the credentials out of the Authorization header and the body.
- * @throws OAuthError invalid_request when both methods are used or a body client_id contradicts the header;
- *   invalid_client (401) when there are no credentials or they are malformed.
+ * @throws OAuthError invalid_request when several methods are used or a body client_id contradicts the header;
+ *   invalid_client (401) when there are no credentials or they are malformed (an assertion that is not a JWT, whose
+ *   iss and sub differ, or whose sub contradicts client_id).
  */
 export function readPresentedCredentials(
   authorization: string | undefined,
   body: BodyCredentials,
 ): PresentedCredentials {
+  if (body.clientAssertion !== undefined || body.clientAssertionType !== undefined) {
+    if (authorization !== undefined || body.clientSecret !== undefined) {
+      throw new OAuthError(
+        "invalid_request",
+        "use one client authentication method: a client assertion (private_key_jwt), HTTP Basic or client_secret, not several",
+      );
+    }
+    return readAssertionCredentials(body);
+  }
   if (authorization !== undefined) {
     if (body.clientSecret !== undefined) {
       throw new OAuthError(
@@ -54,10 +79,29 @@ export function readPresentedCredentials(
   if (body.clientSecret !== undefined) throw new OAuthError("invalid_client", "client_id is missing");
   throw new OAuthError(
     "invalid_client",
-    "client authentication is required: use HTTP Basic (client_secret_basic) or send client_id and client_secret " +
-      "in the body (client_secret_post)",
+    "client authentication is required: use HTTP Basic (client_secret_basic), send client_id and client_secret " +
+      `in the body (client_secret_post), or send client_assertion_type=${jwtBearerAssertionType} and a signed ` +
+      "client_assertion (private_key_jwt)",
     { basicChallenge: true },
   );
+}
+
+function readAssertionCredentials(body: BodyCredentials): PresentedCredentials {
+  if (body.clientAssertionType === undefined) {
+    throw new OAuthError("invalid_client", `client_assertion_type is missing; use ${jwtBearerAssertionType}`);
+  }
+  if (body.clientAssertionType !== jwtBearerAssertionType) {
+    throw new OAuthError(
+      "invalid_client",
+      `client_assertion_type ${quoteValue(body.clientAssertionType)} is not supported; use ${jwtBearerAssertionType}`,
+    );
+  }
+  if (body.clientAssertion === undefined) throw new OAuthError("invalid_client", "client_assertion is missing");
+  const clientId = assertedClientId(body.clientAssertion);
+  if (body.clientId !== undefined && body.clientId !== clientId) {
+    throw new OAuthError("invalid_client", "client_id does not match the client assertion's iss and sub");
+  }
+  return { method: "private_key_jwt", clientId, assertion: body.clientAssertion };
 }
 
 /**
@@ -84,18 +128,29 @@ export function parseBasicAuthorization(header: string): { clientId: string; cli
   return { clientId, clientSecret };
 }
 
-/** What authentication needs from a client store (the SQLite store answers at once, PostgreSQL's with a promise). */
+/** What authentication needs from a client store. */
 export interface ClientAuthenticator {
-  authenticate(clientId: string, secret: string): ClientRecord | undefined | Promise<ClientRecord | undefined>;
+  authenticate(clientId: string, secret: string): Promise<ClientRecord | undefined>;
+  find(clientId: string): Promise<ClientRecord | undefined>;
+}
+
+/** What {@link authenticateClient} needs: the clients, and what checking an assertion needs. */
+export interface ClientAuthenticationDeps extends Omit<ClientAssertionOptions, "now"> {
+  readonly clients: ClientAuthenticator;
 }
 
 /**
  * Checks presented credentials against the store.
- * @throws OAuthError invalid_client "client authentication failed" for an unknown client, a wrong secret or a
- *   disabled client alike (with a Basic challenge when Basic was used); the store's error when it cannot answer.
+ * @throws OAuthError invalid_client: "client authentication failed" for an unknown client, a wrong secret or a
+ *   disabled client alike (with a Basic challenge when Basic was used); for an assertion, what is wrong with it
+ *   (client-assertion.ts). The store's error when it cannot answer.
  */
-export async function authenticateClient(store: ClientAuthenticator, credentials: PresentedCredentials): Promise<ClientRecord> {
-  const client = await store.authenticate(credentials.clientId, credentials.clientSecret);
+export async function authenticateClient(deps: ClientAuthenticationDeps, credentials: PresentedCredentials): Promise<ClientRecord> {
+  if (credentials.method === "private_key_jwt") {
+    const client = await deps.clients.find(credentials.clientId);
+    return verifyClientAssertion(credentials.assertion, credentials.clientId, client, deps);
+  }
+  const client = await deps.clients.authenticate(credentials.clientId, credentials.clientSecret);
   if (client === undefined) {
     throw new OAuthError("invalid_client", failed, {
       basicChallenge: credentials.method === "client_secret_basic",

@@ -8,7 +8,8 @@
  *
  * On PostgreSQL, /healthz answers 503 with the reason while the database
  * cannot be reached (the key check finds out within a second), token requests
- * get 503 temporarily_unavailable, and the JWKS keeps being served from memory.
+ * get 503 temporarily_unavailable, and the JWKS and the revocation list keep
+ * being served from memory.
  */
 import type { Logger } from "../../common/json-logger.js";
 import { createAccessTokenSigner } from "../token/access-token-signer.js";
@@ -19,15 +20,19 @@ import { mountEmbeddedRoutes, type EmbeddedRoutesDeps } from "./embedded-routes.
 import { importKeyRing, signingKeyAt } from "../keys/key-ring.js";
 import { startLiveIssuerKeys } from "../keys/live-keys.js";
 import { openAuthStore } from "../storage/open-auth-store.js";
+import { createIssuedTokenVerifier } from "../revocation/issued-token-verifier.js";
+import { createPublishedRevocationList } from "../revocation/published-revocation-list.js";
+import { tokenEndpointPath } from "../token/token-endpoint.js";
 
 /**
  * Opens the store (creating the keys on first start), registers the assistant on first start, and starts watching
  * the keys. Throws (closing what it opened) when the keys are invalid or the store cannot be opened.
  */
 export async function startEmbeddedBackend(config: AuthProviderConfig, issuer: string, logger: Logger): Promise<AuthBackend> {
+  const { catalog } = config;
   const store = await openAuthStore(
     { dataDir: config.dataDir, database: config.database, kek: config.keyEncryptionKey },
-    { create: true, logger, applicationName: "m2m-grpc auth-provider" },
+    { create: true, logger, applicationName: "m2m-grpc auth-provider", catalog },
   );
   try {
     const keys = await store.keys.loadOrCreate();
@@ -36,14 +41,29 @@ export async function startEmbeddedBackend(config: AuthProviderConfig, issuer: s
     const kid = signingKeyAt(keys.stored, Date.now()).kid;
     logger.info(keys.created ? "created issuer keys" : "loaded issuer keys", { file: store.keys.location, kid, storage: store.backend });
     await store.settings.recordDefaultTokenTtl(config.tokenTtlSeconds);
-    await bootstrapAssistantClient({ store: store.clients, shared: store.shared, dataDir: config.dataDir, logger });
+    await bootstrapAssistantClient({ store: store.clients, shared: store.shared, catalog, dataDir: config.dataDir, logger });
     const liveKeys = startLiveIssuerKeys({ source: store.keys, initial: ring, retireMarginSeconds, logger });
     const signer = createAccessTokenSigner({ issuer, key: liveKeys.signingKey });
     const failedAuthLimiter = store.createFailedAuthLimiter(config.failedAuthLimits);
+    const revocationList = createPublishedRevocationList({
+      issuer,
+      revocations: store.revocations,
+      onStale: (err) =>
+        logger.warn("cannot read the revocations; serving the last known revocation list", { error: err instanceof Error ? err.message : String(err) }),
+      onRecovered: () => logger.info("reading the revocations again; the revocation list is current"),
+    });
+    void revocationList.current().catch(() => {}); // warm: a poll right after a database outage finds content
     const routes: EmbeddedRoutesDeps = {
       issuer,
       jwks: liveKeys.jwks,
-      clientStore: store.clients,
+      catalog,
+      clients: store.clients,
+      tokenEndpointUrl: `${issuer}${tokenEndpointPath}`,
+      replayGuard: store.assertionReplayGuard,
+      tokenBudget: store.tokenBudget,
+      revocations: store.revocations,
+      revocationList,
+      verifyToken: createIssuedTokenVerifier({ issuer, jwks: liveKeys.jwks }),
       signer,
       tokenTtlSeconds: config.tokenTtlSeconds,
       failedAuthLimiter,

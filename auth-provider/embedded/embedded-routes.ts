@@ -1,23 +1,35 @@
 /**
- * The embedded issuer's routes: token endpoint, JWKS and authorization server
+ * The embedded issuer's routes: the token, revocation and introspection
+ * endpoints, the published revocation list, JWKS and authorization server
  * metadata under /auth, plus the RFC 8414 location of the metadata.
  */
 import type { Express } from "express";
 import { authBasePath } from "../http/app.js";
-import { createMetadataRoutes, wellKnownMetadataPath, type MetadataRoutesOptions, type ScopeSource } from "../http/authorization-server-metadata.js";
-import type { ClientAuthenticator } from "../clients/client-authentication.js";
+import { createMetadataRoutes, wellKnownMetadataPath, type MetadataRoutesOptions } from "../http/authorization-server-metadata.js";
+import { createIntrospectionEndpoint } from "../revocation/introspection-endpoint.js";
+import type { IssuedTokenVerifier } from "../revocation/issued-token-verifier.js";
+import type { PublishedRevocationListSource } from "../revocation/published-revocation-list.js";
+import { createRevocationEndpoint } from "../revocation/revocation-endpoint.js";
+import { createRevocationListRoute } from "../revocation/revocation-list-route.js";
+import type { RevocationRepository } from "../storage/auth-store.js";
 import { createTokenEndpoint, type TokenEndpointOptions } from "../token/token-endpoint.js";
 
-/** What the embedded issuer's routes need: the token endpoint's options plus the published keys. */
-export interface EmbeddedRoutesDeps extends Omit<TokenEndpointOptions, "clientStore">, Omit<MetadataRoutesOptions, "clientStore"> {
-  /** Authenticates clients and lists their scopes. */
-  readonly clientStore: ClientAuthenticator & ScopeSource;
+/** What the embedded issuer's routes need. */
+export interface EmbeddedRoutesDeps extends TokenEndpointOptions, MetadataRoutesOptions {
+  /** Checks tokens presented for revocation or introspection. */
+  readonly verifyToken: IssuedTokenVerifier;
+  readonly revocations: RevocationRepository;
+  /** The revocation list as published. */
+  readonly revocationList: PublishedRevocationListSource;
 }
 
-/** Mounts the token endpoint, JWKS and metadata under /auth, and the RFC 8414 metadata location, on app. */
+/** Mounts the endpoints, the revocation list, JWKS and metadata under /auth, and the RFC 8414 metadata location, on app. */
 export function mountEmbeddedRoutes(app: Express, deps: EmbeddedRoutesDeps): void {
   const metadata = createMetadataRoutes(deps);
   app.use(authBasePath, createTokenEndpoint(deps));
+  app.use(authBasePath, createRevocationEndpoint(deps));
+  app.use(authBasePath, createIntrospectionEndpoint(deps));
+  app.use(authBasePath, createRevocationListRoute({ ...deps, list: deps.revocationList }));
   app.use(authBasePath, metadata);
   // RFC 8414 §3 puts the metadata of an issuer with a path at /.well-known/oauth-authorization-server/<path>.
   // Compared as a plain string: the issuer's path is configuration, not a route pattern.

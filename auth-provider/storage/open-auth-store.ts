@@ -5,6 +5,7 @@
 import type { Logger } from "../../common/json-logger.js";
 import type { PostgresLocation } from "../../common/database/database-url.js";
 import type { KeyEncryptionKey } from "../keys/key-encryption.js";
+import type { ScopeCatalog } from "../policy/scope-catalog.js";
 import type { AuthStore } from "./auth-store.js";
 import { openSqliteAuthStore } from "./sqlite-auth-store.js";
 
@@ -18,14 +19,19 @@ export interface AuthStoreSettings {
 }
 
 /**
- * Opens the store. create: true for the auth provider (makes keys on first start), false for the admin CLI.
+ * Opens the store. create: true for the auth provider (makes keys on first start), false for the admin CLI. The
+ * catalog turns the scope and audience lists of clients stored before grants existed into grants (each logged once).
  * @throws TypeError when a database is given without a KEK (config.ts refuses that first); otherwise what the chosen
  *   implementation throws.
  */
-export async function openAuthStore(settings: AuthStoreSettings, options: { create: boolean; logger: Logger; applicationName: string }): Promise<AuthStore> {
-  if (settings.database === undefined) return openSqliteAuthStore(settings.dataDir, { create: options.create });
+export async function openAuthStore(
+  settings: AuthStoreSettings,
+  options: { create: boolean; logger: Logger; applicationName: string; catalog: ScopeCatalog },
+): Promise<AuthStore> {
+  const { create, logger, catalog } = options;
+  if (settings.database === undefined) return openSqliteAuthStore(settings.dataDir, { create, logger, catalog });
   if (settings.kek === undefined) throw new TypeError("a key-encryption key is required with a database");
   // Loaded only when used: SQLite mode (and every admin command on it) starts without the PostgreSQL driver.
   const { openPostgresAuthStore } = await import("./postgres-auth-store.js");
-  return openPostgresAuthStore({ location: settings.database, kek: settings.kek, logger: options.logger, create: options.create, applicationName: options.applicationName });
+  return openPostgresAuthStore({ location: settings.database, kek: settings.kek, logger, create, catalog, applicationName: options.applicationName });
 }

@@ -1,21 +1,27 @@
 /**
  * The PostgreSQL implementation of AuthStore, shared by any number of auth
  * provider replicas (and the admin CLI): one pool, the auth migrations applied
- * under the migration lock, then the clients, the sealed keys, the settings
- * and the shared failed-login counts. Nothing is kept in DATA_DIR.
+ * under the migration lock (then clients from before grants converted), the
+ * clients, the sealed keys, the settings, the revocations, the used client
+ * assertion ids, the token budgets and the shared failed-login counts.
+ * Nothing is kept in DATA_DIR.
  */
 import type { Logger } from "../../common/json-logger.js";
 import type { PostgresLocation } from "../../common/database/database-url.js";
 import { migratePostgres } from "../../common/database/migrations.js";
 import { createPostgresPool, isPostgresUnavailable, postgresErrorText } from "../../common/database/postgres-pool.js";
 import type { KeyEncryptionKey } from "../keys/key-encryption.js";
+import type { ScopeCatalog } from "../policy/scope-catalog.js";
 import { hashKeyOf } from "../keys/key-file.js";
 import type { IssuerKeysFile } from "../keys/key-file-format.js";
 import { authComponent, authMigrations } from "./auth-migrations.js";
 import type { AuthStore } from "./auth-store.js";
-import { createPostgresClientStore } from "./postgres-client-store.js";
+import { createPostgresAssertionReplayGuard } from "./postgres-assertion-replay-guard.js";
+import { convertLegacyPostgresClients, createPostgresClientStore } from "./postgres-client-store.js";
 import { createPostgresFailedAuthLimiter, type PostgresFailedAuthLimiter } from "./postgres-failed-auth-limiter.js";
 import { createPostgresKeyStore } from "./postgres-key-store.js";
+import { createPostgresRevocations } from "./postgres-revocations.js";
+import { createPostgresTokenBudget } from "./postgres-token-budget.js";
 
 const defaultTokenTtl = "default_token_ttl_seconds";
 
@@ -28,6 +34,10 @@ export interface PostgresAuthStoreOptions {
   readonly create: boolean;
   /** Shown in pg_stat_activity. */
   readonly applicationName: string;
+  /** Turns the scope and audience lists of clients from before grants into grants (logged). */
+  readonly catalog: ScopeCatalog;
+  /** The clock (ms) of secret overlaps, revocation instants and clean-ups; default Date.now (tests freeze it). */
+  readonly now?: () => number;
 }
 
 /**
@@ -40,12 +50,16 @@ export async function openPostgresAuthStore(options: PostgresAuthStoreOptions): 
   const limiters: PostgresFailedAuthLimiter[] = [];
   try {
     await migratePostgres(pool, authComponent, authMigrations);
+    await convertLegacyPostgresClients(pool, options.catalog, options.logger);
     const keys = createPostgresKeyStore(pool, options.kek);
     const initial: { stored: IssuerKeysFile; created: boolean } = options.create ? await keys.loadOrCreate() : { stored: await keys.read(), created: false };
     return {
       backend: "postgres",
       shared: true,
-      clients: createPostgresClientStore(pool, hashKeyOf(initial.stored)),
+      clients: createPostgresClientStore(pool, hashKeyOf(initial.stored), { now: options.now }),
+      revocations: createPostgresRevocations(pool, options.now),
+      assertionReplayGuard: createPostgresAssertionReplayGuard(pool, options.now),
+      tokenBudget: createPostgresTokenBudget(pool, options.now),
       keys: { ...keys, loadOrCreate: async () => initial },
       settings: {
         async recordDefaultTokenTtl(seconds) {

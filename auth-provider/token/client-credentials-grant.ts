@@ -1,9 +1,13 @@
 /**
  * The rules of the client_credentials grant for an authenticated client: the
- * grant type, exactly one allowed audience, and allowed scopes. Returns what
- * the token will say, or throws the RFC 6749 error that explains the refusal.
+ * grant type, exactly one audience the client is granted (else RFC 8707
+ * invalid_target), and only scopes granted for that audience (else
+ * invalid_scope, saying when a refused scope is granted for another audience).
+ * Returns what the token will say, or throws the RFC 6749 error that explains
+ * the refusal.
  */
-import type { ClientRecord } from "../clients/client-store.js";
+import type { ClientRecord } from "../clients/client-record.js";
+import { grantedAudiences, scopesGrantedFor } from "../clients/grants.js";
 import { OAuthError, quoteValue } from "./oauth-error.js";
 import type { TokenRequestParams } from "./token-request-body.js";
 
@@ -40,7 +44,8 @@ export function checkGrantType(params: TokenRequestParams): void {
  * Applies the client's permissions to the request. defaultTtlSeconds applies when the client has no lifetime of
  * its own.
  * @throws OAuthError unauthorized_client (grant type not allowed for the client), invalid_request (audience
- *   missing, several, or not allowed; scope missing), invalid_scope (a scope the client may not request).
+ *   missing or several; scope missing), invalid_target (an audience not granted at all), invalid_scope (a scope not
+ *   granted for the requested audience).
  */
 export function grantClientCredentials(
   client: ClientRecord,
@@ -51,7 +56,7 @@ export function grantClientCredentials(
     throw new OAuthError("unauthorized_client", "this client may not use the client_credentials grant");
   }
   const audience = pickAudience(client, params.audiences);
-  const scopes = pickScopes(client, params.scope);
+  const scopes = pickScopes(client, audience, params.scope);
   return {
     clientId: client.clientId,
     audience,
@@ -61,32 +66,46 @@ export function grantClientCredentials(
 }
 
 function pickAudience(client: ClientRecord, requested: readonly string[]): string {
-  const allowed = client.audiences.join(", ");
+  const granted = grantedAudiences(client).join(", ");
   if (requested.length === 0) {
-    throw new OAuthError("invalid_request", `audience is missing; this client may request one of: ${allowed}`);
+    throw new OAuthError("invalid_request", `audience is missing; this client may request one of: ${granted}`);
   }
   if (requested.length > 1) {
     throw new OAuthError("invalid_request", "one audience per token: request a separate token for each audience");
   }
   const audience = requested[0]!;
-  if (!client.audiences.includes(audience)) {
+  if (scopesGrantedFor(client, audience) === undefined) {
     throw new OAuthError(
-      "invalid_request",
-      `audience ${quoteValue(audience)} is not allowed for this client; allowed: ${allowed}`,
+      "invalid_target",
+      `audience ${quoteValue(audience)} is not granted to this client; granted audiences: ${granted}`,
     );
   }
   return audience;
 }
 
-function pickScopes(client: ClientRecord, scope: string | undefined): string[] {
+function pickScopes(client: ClientRecord, audience: string, scope: string | undefined): string[] {
   const requested = [...new Set((scope ?? "").split(" ").filter((s) => s !== ""))];
   if (requested.length === 0) {
     throw new OAuthError("invalid_request", "scope is missing; request one or more space-separated scopes");
   }
-  const refused = requested.filter((s) => !client.scopes.includes(s));
-  if (refused.length > 0) {
-    const list = refused.slice(0, 10).map(quoteValue).join(", ");
-    throw new OAuthError("invalid_scope", `scopes not allowed for this client: ${list}`);
-  }
+  const granted = scopesGrantedFor(client, audience) ?? [];
+  const refused = requested.filter((s) => !granted.includes(s));
+  if (refused.length > 0) throw new OAuthError("invalid_scope", refusedScopesText(client, audience, refused));
   return requested;
+}
+
+// "scopes not granted for calendar-service: 'note.write', 'admin' (note.write is granted for note-service, not for
+// calendar-service); granted for calendar-service: calendar.read"
+function refusedScopesText(client: ClientRecord, audience: string, refused: readonly string[]): string {
+  const shown = refused.slice(0, 10);
+  const elsewhere = shown.flatMap((scope) => {
+    const others = client.grants.filter((grant) => grant.audience !== audience && grant.scopes.includes(scope));
+    return others.length === 0 ? [] : [`${scope} is granted for ${others.map((g) => g.audience).join(", ")}, not for ${audience}`];
+  });
+  const more = refused.length > shown.length ? ` and ${refused.length - shown.length} more` : "";
+  return (
+    `scopes not granted to this client for ${audience}: ${shown.map(quoteValue).join(", ")}${more}` +
+    (elsewhere.length > 0 ? ` (${elsewhere.join("; ")})` : "") +
+    `; granted for ${audience}: ${(scopesGrantedFor(client, audience) ?? []).join(" ")}`
+  );
 }

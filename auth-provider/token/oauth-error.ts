@@ -1,6 +1,7 @@
 /**
- * Token endpoint errors as RFC 6749 §5.2 defines them: one error class with a
- * fixed code set, and one function that writes it as JSON.
+ * Token endpoint errors as RFC 6749 §5.2 defines them (also answered by the
+ * revocation and introspection endpoints, RFC 7009 §2.2.1 and RFC 7662 §2.3):
+ * one error class with a fixed code set, and one function that writes it as JSON.
  */
 import type { Response } from "express";
 
@@ -12,6 +13,8 @@ export type OAuthErrorCode =
   | "unauthorized_client"
   | "unsupported_grant_type"
   | "invalid_scope"
+  /** The requested audience (resource) is not one the client may request tokens for (RFC 8707 §2). */
+  | "invalid_target"
   /** Too many failed client authentications (the code RFC 8628 §3.5 registered for "retry later, slower"). */
   | "slow_down"
   /** The server cannot answer now (its database is away): 503 with Retry-After, a code widely used beside RFC 6749 §5.2. */

@@ -13,7 +13,8 @@ const json: TokenRequestMediaType = "application/json";
 
 describe("readTokenRequestParams", () => {
   it("reads a form body and a JSON object", () => {
-    const expected = { grantType: "client_credentials", scope: undefined, audiences: [], clientId: "cron", clientSecret: "s3cret-s3cret-s3cret" };
+    const expected = { grantType: "client_credentials", scope: undefined, audiences: [], clientId: "cron", clientSecret: "s3cret-s3cret-s3cret",
+      clientAssertionType: undefined, clientAssertion: undefined, token: undefined, tokenTypeHint: undefined };
     assert.deepEqual(readTokenRequestParams(form, "application/x-www-form-urlencoded"), expected);
     assert.deepEqual(readTokenRequestParams(Object.fromEntries(new URLSearchParams(form)), json), expected);
   });

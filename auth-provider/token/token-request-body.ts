@@ -1,6 +1,7 @@
 /**
- * Reading the token request body, form-encoded or JSON, into the few
- * parameters the token endpoint uses. Parameters sent without a value count as
+ * Reading the body of a request to the token endpoint (and to the revocation
+ * and introspection endpoints, which take the same bodies and client
+ * credentials), form-encoded or JSON, into the few parameters they use. Parameters sent without a value count as
  * omitted (RFC 6749 §3.1); a parameter sent twice is an error (RFC 6749 §3.2),
  * except audience, which reports "one audience per token" instead. The
  * content type alone decides how a body is read: a JSON body must be an
@@ -19,6 +20,12 @@ export interface TokenRequestParams {
   readonly audiences: readonly string[];
   readonly clientId: string | undefined;
   readonly clientSecret: string | undefined;
+  /** private_key_jwt (RFC 7521 §4.2): the assertion's type and the assertion. */
+  readonly clientAssertionType: string | undefined;
+  readonly clientAssertion: string | undefined;
+  /** The token to revoke or introspect (RFC 7009 §2.1, RFC 7662 §2.1), and the caller's hint of its type. */
+  readonly token: string | undefined;
+  readonly tokenTypeHint: string | undefined;
 }
 
 /** Body parameters by name, each with every value it was sent with. */
@@ -63,6 +70,10 @@ export function readTokenRequestParams(body: unknown, mediaType: TokenRequestMed
     audiences,
     clientId: single("client_id"),
     clientSecret: single("client_secret"),
+    clientAssertionType: single("client_assertion_type"),
+    clientAssertion: single("client_assertion"),
+    token: single("token"),
+    tokenTypeHint: single("token_type_hint"),
   };
 }
 
@@ -104,7 +115,17 @@ function jsonKind(value: unknown): string {
   return `a ${typeof value}`;
 }
 
-const knownParams = new Set(["grant_type", "scope", "audience", "client_id", "client_secret"]);
+const knownParams = new Set([
+  "grant_type",
+  "scope",
+  "audience",
+  "client_id",
+  "client_secret",
+  "client_assertion_type",
+  "client_assertion",
+  "token",
+  "token_type_hint",
+]);
 
 // Unknown parameters are ignored (RFC 6749 §3.2), whatever their type; known ones must be strings (audience may
 // also be an array of strings). null counts as omitted.

@@ -39,6 +39,8 @@ export function serviceEnv(name: "calendar" | "notes", dataDir: string, issuer: 
     DATA_DIR: dataDir,
     AUTH_ISSUER: issuer,
     AUTH_JWKS_URL: `${authUrl}/auth/jwt/jwks.json`,
+    // The revocation list from the same auth provider as the keys (the issuer may name a host that is not this one).
+    AUTH_REVOCATIONS_URL: `${authUrl}/auth/oauth/revocations`,
     [`${prefix}_PORT`]: String(port),
     [`${prefix}_HOST`]: "127.0.0.1",
   };

@@ -1,0 +1,73 @@
+/**
+ * Checking a token presented to the revocation or introspection endpoint: is
+ * it an access token this issuer signed (with a key it publishes now, iss
+ * this issuer), not yet expired? The issuer checks with its own live public
+ * keys, as a service would, so what it calls valid is what the services accept
+ * (bar revocation, which the callers check).
+ */
+import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from "jose";
+import type { PublicJwks } from "../keys/key-ring.js";
+
+/** The claims of a valid access token of this issuer, as the endpoints use them. */
+export interface IssuedToken {
+  readonly tokenId: string;
+  readonly clientId: string;
+  readonly subject: string;
+  readonly audiences: readonly string[];
+  readonly scopes: readonly string[];
+  readonly issuer: string;
+  /** Seconds since the epoch. */
+  readonly issuedAt: number;
+  readonly notBefore: number | undefined;
+  readonly expiresAt: number;
+}
+
+/** Options of {@link createIssuedTokenVerifier}. */
+export interface IssuedTokenVerifierOptions {
+  readonly issuer: string;
+  /** The published keys, asked for per call (they change with rotation). */
+  readonly jwks: () => PublicJwks;
+  /** The clock in milliseconds; default Date.now. */
+  readonly now?: () => number;
+}
+
+/** Answers with the token's claims, or undefined for anything that is not a valid, unexpired token of this issuer. */
+export type IssuedTokenVerifier = (token: string) => Promise<IssuedToken | undefined>;
+
+/** Creates a verifier; the imported key set is reused until the published keys change. */
+export function createIssuedTokenVerifier(options: IssuedTokenVerifierOptions): IssuedTokenVerifier {
+  const now = options.now ?? Date.now;
+  let cached: { json: string; keySet: ReturnType<typeof createLocalJWKSet> } | undefined;
+  const keySet = () => {
+    const jwks = options.jwks();
+    const json = JSON.stringify(jwks);
+    if (cached?.json !== json) cached = { json, keySet: createLocalJWKSet(jwks as unknown as JSONWebKeySet) };
+    return cached.keySet;
+  };
+  return async (token) => {
+    try {
+      const { payload } = await jwtVerify(token, keySet(), {
+        issuer: options.issuer,
+        algorithms: ["ES256"],
+        currentDate: new Date(now()),
+        requiredClaims: ["jti", "exp", "iat", "sub"],
+      });
+      const clientId = payload["client_id"];
+      const scopes = payload["scp"];
+      if (typeof clientId !== "string" || typeof payload.jti !== "string" || typeof payload.sub !== "string") return undefined;
+      return {
+        tokenId: payload.jti,
+        clientId,
+        subject: payload.sub,
+        audiences: typeof payload.aud === "string" ? [payload.aud] : (payload.aud ?? []),
+        scopes: Array.isArray(scopes) ? scopes.filter((s): s is string => typeof s === "string") : [],
+        issuer: options.issuer,
+        issuedAt: payload.iat!,
+        notBefore: payload.nbf,
+        expiresAt: payload.exp!,
+      };
+    } catch {
+      return undefined; // malformed, foreign, tampered or expired: not a valid token of this issuer
+    }
+  };
+}
