@@ -28,23 +28,14 @@ export function ensurePrivateDir(path: string): void {
  * renames it over the target and flushes the directory. Throws the file system error when any step fails.
  */
 export function writePrivateFileAtomic(path: string, content: string): void {
-  const dir = dirname(path);
-  const temp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
-  const fd = openSync(temp, "wx", 0o600);
+  const temp = writeTempBeside(path, content);
   try {
-    writeFileSync(fd, content);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  try {
-    chmodSync(temp, 0o600); // the umask may have narrowed the mode further; make it exactly 0600
     renameSync(temp, path);
   } catch (err) {
     rmSync(temp, { force: true });
     throw err;
   }
-  syncDirectory(dir);
+  syncDirectory(dirname(path));
 }
 
 /**
@@ -53,22 +44,30 @@ export function writePrivateFileAtomic(path: string, content: string): void {
  * file appears whole or not at all. Throws the file system error when any step fails (EEXIST included).
  */
 export function writeNewPrivateFile(path: string, content: string): void {
-  const dir = dirname(path);
-  const temp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
-  const fd = openSync(temp, "wx", 0o600);
+  const temp = writeTempBeside(path, content);
   try {
-    writeFileSync(fd, content);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  try {
-    chmodSync(temp, 0o600); // the umask may have narrowed the mode further; make it exactly 0600
     linkSync(temp, path);
   } finally {
     rmSync(temp, { force: true });
   }
-  syncDirectory(dir);
+  syncDirectory(dirname(path));
+}
+
+// Writes content to a new temporary file with mode exactly 0600 next to path, flushed to disk; returns its path.
+function writeTempBeside(path: string, content: string): string {
+  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
+  const fd = openSync(temp, "wx", 0o600);
+  try {
+    writeFileSync(fd, content);
+    fsyncSync(fd);
+    chmodSync(temp, 0o600); // the umask may have narrowed the mode further; make it exactly 0600
+  } catch (err) {
+    closeSync(fd);
+    rmSync(temp, { force: true });
+    throw err;
+  }
+  closeSync(fd);
+  return temp;
 }
 
 /** Creates an empty file with mode 0600 if it does not exist, and sets the mode of an existing one to 0600. */

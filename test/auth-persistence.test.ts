@@ -11,6 +11,7 @@ import { after, before, describe, it } from "node:test";
 import { decodeProtectedHeader } from "jose";
 import { startProcess, tempDataDir, type RunningProcess } from "./support/processes.js";
 import { basicAuthorization, requestToken } from "./support/auth-provider.js";
+import { runNode } from "./support/cli.js";
 
 const tokenFields = { grant_type: "client_credentials", audience: "calendar-service", scope: "calendar.read" };
 
@@ -138,6 +139,19 @@ describe("persistence across restarts", () => {
     assert.equal((await tokenStatus(server, secret)).status, 200);
     await stop(server);
     assert.ok(server.logs().some((l) => l["level"] === "warn" && /too weak/.test(String(l["msg"]))), "a warning says why");
+  });
+
+  it("leaves an assistant moved to a key alone: no secret is issued again on restart", async () => {
+    const secret = assistantSecret();
+    const keyFile = join(root.path, "assistant.pem");
+    for (const args of [["client", "update", "assistant", "--key-out", keyFile], ["client", "revoke-secret", "assistant"]]) {
+      const result = await runNode("auth-provider/admin/main.js", args, { DATA_DIR: dataDir });
+      assert.equal(result.code, 0, result.stderr);
+    }
+    const server = await start();
+    assert.equal(outcomeOf(server), "key-only");
+    assert.equal((await tokenStatus(server, secret)).status, 401, "the removed secret stays removed");
+    await stop(server);
   });
 
   it("never writes a plain secret outside clients.json, nor logs one", () => {

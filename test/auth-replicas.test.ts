@@ -159,6 +159,8 @@ describe("auth provider replicas on PostgreSQL", () => {
         "the new key signs",
         16_000,
       );
+      // The callers' next rounds pick the new key up (a round is a token, a JWKS fetch and a call: slow under load).
+      for (const deadline = Date.now() + 10_000; !kidsSeen.has(newKid) && Date.now() < deadline; ) await sleep(100);
       assert.ok(kidsSeen.has(before!) && kidsSeen.has(newKid), `tokens of both keys were checked: ${[...kidsSeen].join(", ")}; ${before} → ${newKid}; ${failures.slice(0, 3).join("; ")}`);
     } finally {
       stop = true;

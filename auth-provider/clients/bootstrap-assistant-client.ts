@@ -42,10 +42,11 @@ export function assistantRegistration(catalog: ScopeCatalog, secret: string): Ne
 
 /**
  * What bootstrapping did: created (fresh start), unchanged, reissued (new secret), restored (registered the file's
- * secret), disabled (the client is disabled and was left alone) or shared (a shared database holds the client, whose
+ * secret), disabled (the client is disabled and was left alone), key-only (it authenticates with a key only, as
+ * `auth-admin client revoke-secret` left it: no secret is issued) or shared (a shared database holds the client, whose
  * secret this replica does not have: left alone).
  */
-export type BootstrapOutcome = "created" | "unchanged" | "reissued" | "restored" | "disabled" | "shared";
+export type BootstrapOutcome = "created" | "unchanged" | "reissued" | "restored" | "disabled" | "key-only" | "shared";
 
 /** What bootstrapping needs: the client store, the scope catalog, the data directory holding clients.json, and a logger. */
 export interface BootstrapOptions {
@@ -96,6 +97,9 @@ export async function bootstrapAssistantClient(options: BootstrapOptions): Promi
   } else if (existing.disabled) {
     logger.warn("the assistant client is disabled; its credentials were left as they are", { file });
     outcome = "disabled";
+  } else if (!existing.hasSecret && existing.publicJwk !== undefined) {
+    // An operator moved it to private_key_jwt (revoke-secret): issuing a secret again would undo that.
+    outcome = "key-only";
   } else if (assistant !== undefined && (await store.authenticate(assistantClient.clientId, assistant.clientSecret))) {
     outcome = "unchanged";
   } else if (shared) {

@@ -55,6 +55,11 @@ export async function requestToken(
     headers: { ...(contentType === undefined ? {} : { "content-type": contentType }), ...headers },
     body: payload,
   });
+  return readTokenAnswer(response);
+}
+
+/** An answer of the auth provider with its body read, and parsed when it is JSON. */
+export async function readTokenAnswer(response: Response): Promise<TokenAnswer> {
   const text = await response.text();
   let json: Record<string, unknown> | undefined;
   try {

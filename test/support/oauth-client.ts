@@ -7,7 +7,7 @@
  */
 import { readFileSync } from "node:fs";
 import { SignJWT, importPKCS8, type CryptoKey, type JWTPayload } from "jose";
-import { basicAuthorization, type TokenAnswer } from "./auth-provider.js";
+import { basicAuthorization, readTokenAnswer, type TokenAnswer } from "./auth-provider.js";
 import { runNode } from "./cli.js";
 
 /** The client_assertion_type of private_key_jwt. */
@@ -58,14 +58,7 @@ export async function postToAuth(
     headers: { ...headers, "content-type": encoding === "form" ? "application/x-www-form-urlencoded" : "application/json" },
     body: encoding === "form" ? new URLSearchParams(all).toString() : JSON.stringify(all),
   });
-  const text = await response.text();
-  let json: Record<string, unknown> | undefined;
-  try {
-    json = JSON.parse(text) as Record<string, unknown>;
-  } catch {
-    json = undefined;
-  }
-  return { status: response.status, headers: response.headers, text, json };
+  return readTokenAnswer(response);
 }
 
 /** A client_credentials token request. */
