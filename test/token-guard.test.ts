@@ -387,7 +387,9 @@ for (const target of targets) {
     test("10 MB token over HTTP/1.1 (Connect): 431 before any handler", async () => {
       const err = await refusal(target.read(huge, "connect"));
       summary.push({ case: `${target.name}: 10 MB token over HTTP/1.1 (Connect)`, expected: "HTTP 431, never accepted", observed: `${Code[err.code]}: ${err.rawMessage.slice(0, 60)}` });
-      assert.match(err.rawMessage, /HTTP 431/);
+      // The server answers 431 and closes while the client may still be writing the 10 MB: then the client
+      // sees the closed connection (EPIPE, ECONNRESET) instead of the answer. Either way nothing was accepted.
+      assert.match(err.rawMessage, /HTTP 431|EPIPE|ECONNRESET/);
     });
     test("10 MB token over HTTP/2 (gRPC): refused by HTTP/2 before any handler", async () => {
       const err = await refusal(readVia(createGrpcTransport({ baseUrl: system[target.name].url }), huge));
