@@ -45,6 +45,10 @@ export function buildCli(out: Output): Command {
     .addOption(new Option("--calendar-url <url>", "calendar service (default http://localhost:3011)").env("CALENDAR_URL"))
     .addOption(new Option("--notes-url <url>", "notes service (default http://localhost:3012)").env("NOTES_URL"))
     .addOption(new Option("--ca-file <path>", "PEM file of the CA that signed the servers' TLS certificates (default URLs become https://)").env("ASSISTANT_CA_FILE"))
+    // These three are read with their variables in resolveSettings, so that a message names where a value came from.
+    .addOption(new Option("--client-cert <path>", "PEM client certificate presented to the auth provider and the services (mutual TLS); with ASSISTANT_CLIENT_ID alone it is the credential (tls_client_auth) (env: ASSISTANT_CLIENT_CERT_FILE)"))
+    .addOption(new Option("--client-key <path>", "PEM private key of --client-cert (env: ASSISTANT_CLIENT_KEY_FILE)"))
+    .addOption(new Option("--no-dpop", "Bearer tokens only, even when the auth provider offers DPoP-bound tokens (env: ASSISTANT_DPOP=0)"))
     // Read with its variable in resolveSettings (commander would take any value of the variable, even 0, as true).
     .addOption(new Option("--allow-insecure-http", "allow http:// URLs to hosts other than this machine: the client secret and tokens then cross the network unencrypted (env: ASSISTANT_ALLOW_INSECURE_HTTP=1)"))
     .addOption(new Option("--protocol <protocol>", "grpc, connect or grpc-web").default("grpc").env("ASSISTANT_PROTOCOL"))

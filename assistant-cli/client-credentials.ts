@@ -3,14 +3,18 @@
  * - a private key (private_key_jwt, RFC 7523): ASSISTANT_PRIVATE_KEY_FILE (a
  *   PKCS#8 PEM, as `auth-admin client add ID --key-out FILE` writes it) with
  *   ASSISTANT_CLIENT_ID; no shared secret exists then;
- * - a secret: ASSISTANT_CLIENT_ID and ASSISTANT_CLIENT_SECRET, else the
- *   `assistant` entry of $DATA_DIR/clients.json that the auth provider writes
- *   on first start.
+ * - a secret: ASSISTANT_CLIENT_ID and ASSISTANT_CLIENT_SECRET;
+ * - a TLS client certificate (tls_client_auth, RFC 8705 §2.1): ASSISTANT_CLIENT_ID
+ *   alone, with --client-cert and --client-key; the auth provider knows the
+ *   client by the certificate's subject, and no secret or key is sent;
+ * - else the `assistant` entry of $DATA_DIR/clients.json that the auth
+ *   provider writes on first start.
  */
 import { createPrivateKey, type KeyObject } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { CliError } from "../common/cli-error.js";
+import type { ClientCertificate } from "../common/client-certificate.js";
 
 /** A client id with its shared secret (client_secret_basic). */
 export interface SecretCredentials {
@@ -28,7 +32,14 @@ export interface PrivateKeyCredentials {
   readonly keyFile: string;
 }
 
-export type ClientCredentials = SecretCredentials | PrivateKeyCredentials;
+/** A client id alone: the client is authenticated by the TLS client certificate it presents (tls_client_auth). */
+export interface CertificateCredentials {
+  readonly clientId: string;
+  /** The certificate's subject DN, for messages. */
+  readonly certificateSubject: string;
+}
+
+export type ClientCredentials = SecretCredentials | PrivateKeyCredentials | CertificateCredentials;
 
 /** The settings naming the key file. */
 export const privateKeyFileVariable = "ASSISTANT_PRIVATE_KEY_FILE";
@@ -37,7 +48,16 @@ export function usesPrivateKey(credentials: ClientCredentials): credentials is P
   return "privateKey" in credentials;
 }
 
-export function loadClientCredentials(env: Readonly<Record<string, string | undefined>>, dataDir: string): ClientCredentials {
+export function usesCertificate(credentials: ClientCredentials): credentials is CertificateCredentials {
+  return "certificateSubject" in credentials;
+}
+
+/**
+ * The credentials the environment names, else clients.json; `clientCertificate` is the one the assistant presents
+ * (--client-cert), which with ASSISTANT_CLIENT_ID alone makes the credentials.
+ * @throws CliError "usage" for a contradictory or incomplete set, "auth" when there are none.
+ */
+export function loadClientCredentials(env: Readonly<Record<string, string | undefined>>, dataDir: string, clientCertificate?: ClientCertificate): ClientCredentials {
   const clientId = env["ASSISTANT_CLIENT_ID"];
   const clientSecret = env["ASSISTANT_CLIENT_SECRET"];
   const keyFile = env[privateKeyFileVariable];
@@ -47,8 +67,12 @@ export function loadClientCredentials(env: Readonly<Record<string, string | unde
     return { clientId, ...readPrivateKey(resolve(keyFile)) };
   }
   if (clientId && clientSecret) return { clientId, clientSecret };
+  if (clientId && clientCertificate) return { clientId, certificateSubject: clientCertificate.subject };
   if (clientId || clientSecret) {
-    throw new CliError("usage", `set both ASSISTANT_CLIENT_ID and ASSISTANT_CLIENT_SECRET (or ${privateKeyFileVariable} with ASSISTANT_CLIENT_ID), or neither to use clients.json`);
+    throw new CliError(
+      "usage",
+      `set both ASSISTANT_CLIENT_ID and ASSISTANT_CLIENT_SECRET (or ${privateKeyFileVariable}, or --client-cert and --client-key, with ASSISTANT_CLIENT_ID), or neither to use clients.json`,
+    );
   }
   const file = resolve(join(dataDir, "clients.json"));
   let text: string;

@@ -75,7 +75,8 @@ export function createPrinter(format: OutputFormat, out: Output): Printer {
         case "token": {
           const { token } = result;
           if (result.raw) return line(token.accessToken);
-          line(`token for ${token.audience}, scope ${token.scope} (${token.cached ? "reused from the cache" : "new from the auth provider"}), expires ${formatLocalDateTime(token.expiresAt)}`);
+          line(`${token.tokenType} token for ${token.audience}, scope ${token.scope} (${token.cached ? "reused from the cache" : "new from the auth provider"}), expires ${formatLocalDateTime(token.expiresAt)}`);
+          if (token.claims["cnf"] !== undefined) line(`bound to (cnf): ${JSON.stringify(token.claims["cnf"])}`);
           line(`header: ${JSON.stringify(token.header, null, 2)}`);
           return line(`claims: ${JSON.stringify(token.claims, null, 2)}`);
         }
@@ -117,7 +118,7 @@ function toJsonDocument(result: CommandResult): unknown {
       return { deleted: { kind: result.what, id: result.id } };
     case "token": {
       const { token } = result;
-      return { audience: token.audience, scope: token.scope, cached: token.cached, expiresAt: token.expiresAt.toISOString(), header: token.header, claims: token.claims, accessToken: token.accessToken };
+      return { audience: token.audience, scope: token.scope, cached: token.cached, tokenType: token.tokenType, expiresAt: token.expiresAt.toISOString(), header: token.header, claims: token.claims, accessToken: token.accessToken };
     }
   }
 }

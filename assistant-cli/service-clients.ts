@@ -1,10 +1,12 @@
 /**
  * The generated Calendar and Note clients over the chosen protocol, each
  * adding its own audience's tokens and retrying a read once when its replica
- * went away; over TLS they trust the CA of --ca-file.
+ * went away; over TLS they trust the CA of --ca-file and present the client
+ * certificate of --client-cert.
  */
 import { Code, ConnectError, createClient, type Client, type Interceptor, type Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
+import type { ClientCertificate } from "../common/client-certificate.js";
 import { describeTlsFailure, trustedCertificates } from "../common/tls.js";
 import { CalendarService } from "../gen/m2m/calendar/v1/calendar_pb.js";
 import { NoteService } from "../gen/m2m/notes/v1/notes_pb.js";
@@ -25,11 +27,16 @@ export interface ServiceClients {
 
 /**
  * One transport per protocol; all use HTTP/2, which the services speak on their one port (over TLS chosen by
- * ALPN). `ca` (PEM) is trusted for https URLs besides Node's built-in roots. A TLS failure (an untrusted
- * certificate, ...) fails the call with UNAVAILABLE caused by a CliError that says what to do.
+ * ALPN). `ca` (PEM) is trusted for https URLs besides Node's built-in roots; `clientCertificate` is presented
+ * when the server asks for one. A TLS failure (an untrusted certificate, ...) fails the call with UNAVAILABLE
+ * caused by a CliError that says what to do.
  */
-export function createTransport(protocol: Protocol, baseUrl: string, interceptors: Interceptor[], ca?: string): Transport {
-  const nodeOptions = ca === undefined ? {} : { nodeOptions: { ca: trustedCertificates(ca) } };
+export function createTransport(protocol: Protocol, baseUrl: string, interceptors: Interceptor[], ca?: string, clientCertificate?: ClientCertificate): Transport {
+  const tls = {
+    ...(ca === undefined ? {} : { ca: trustedCertificates(ca) }),
+    ...(clientCertificate === undefined ? {} : { cert: clientCertificate.cert, key: clientCertificate.key }),
+  };
+  const nodeOptions = Object.keys(tls).length === 0 ? {} : { nodeOptions: tls };
   const options = { baseUrl, interceptors: [explainTlsFailures(baseUrl), ...interceptors], ...nodeOptions };
   switch (protocol) {
     case "grpc":
@@ -45,11 +52,17 @@ export function createServiceClients(settings: AssistantSettings, tokens: TokenP
   return {
     calendar: createClient(
       CalendarService,
-      createTransport(settings.protocol, settings.calendarUrl, [createReadRetryInterceptor(), createTokenInterceptor(tokens, settings.calendarAudience)], settings.ca),
+      createTransport(
+        settings.protocol,
+        settings.calendarUrl,
+        [createReadRetryInterceptor(), createTokenInterceptor(tokens, settings.calendarAudience)],
+        settings.ca,
+        settings.clientCertificate,
+      ),
     ),
     notes: createClient(
       NoteService,
-      createTransport(settings.protocol, settings.notesUrl, [createReadRetryInterceptor(), createTokenInterceptor(tokens, settings.notesAudience)], settings.ca),
+      createTransport(settings.protocol, settings.notesUrl, [createReadRetryInterceptor(), createTokenInterceptor(tokens, settings.notesAudience)], settings.ca, settings.clientCertificate),
     ),
   };
 }

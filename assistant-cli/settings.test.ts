@@ -40,3 +40,35 @@ describe("resolveSettings and plain HTTP", () => {
     assert.throws(() => resolveSettings({}, { ASSISTANT_ALLOW_INSECURE_HTTP: "true" }), usageError(/^ASSISTANT_ALLOW_INSECURE_HTTP: /));
   });
 });
+
+describe("resolveSettings: DPoP and the client certificate", () => {
+  test("DPoP is on by default, with its key beside the token cache", () => {
+    const settings = resolveSettings({}, { XDG_CACHE_HOME: "/cache" });
+    assert.equal(settings.dpop, true);
+    assert.equal(settings.dpopKeyFile, "/cache/m2m-grpc/dpop-key.json");
+    assert.equal(settings.tokenCacheFile, "/cache/m2m-grpc/tokens.json");
+    assert.equal(settings.clientCertificate, undefined);
+  });
+
+  test("--no-dpop (commander's dpop: false) or ASSISTANT_DPOP=0 turns it off; 1 or empty leaves it on", () => {
+    assert.equal(resolveSettings({ dpop: false }, {}).dpop, false);
+    assert.equal(resolveSettings({}, { ASSISTANT_DPOP: "0" }).dpop, false);
+    assert.equal(resolveSettings({ dpop: true }, { ASSISTANT_DPOP: "1" }).dpop, true);
+    assert.equal(resolveSettings({}, { ASSISTANT_DPOP: "" }).dpop, true);
+    assert.equal(resolveSettings({ dpop: false }, { ASSISTANT_DPOP: "1" }).dpop, false, "the flag turns it off whatever the variable says");
+  });
+
+  test("another value of ASSISTANT_DPOP is a usage error naming it", () => {
+    assert.throws(() => resolveSettings({}, { ASSISTANT_DPOP: "off" }), usageError(/^ASSISTANT_DPOP: "off" must be 0/));
+  });
+
+  test("a client certificate without its key, or a key without its certificate, is a usage error naming both", () => {
+    assert.throws(() => resolveSettings({ clientCert: "/c.pem" }, {}), usageError(/^--client-key: is not set but --client-cert is: give both --client-cert \(ASSISTANT_CLIENT_CERT_FILE\) and --client-key \(ASSISTANT_CLIENT_KEY_FILE\)/));
+    assert.throws(() => resolveSettings({}, { ASSISTANT_CLIENT_KEY_FILE: "/k.pem" }), usageError(/^--client-cert: is not set but --client-key is/));
+  });
+
+  test("an unreadable file is a usage error naming where it was set", () => {
+    assert.throws(() => resolveSettings({}, { ASSISTANT_CLIENT_CERT_FILE: "/no/such/cert.pem", ASSISTANT_CLIENT_KEY_FILE: "/no/such/key.pem" }), usageError(/^ASSISTANT_CLIENT_CERT_FILE: cannot read "\/no\/such\/cert\.pem": no such file/));
+    assert.throws(() => resolveSettings({ clientCert: "/no/such/cert.pem", clientKey: "/no/such/key.pem" }, {}), usageError(/^--client-cert: cannot read/));
+  });
+});

@@ -1,7 +1,9 @@
 /**
- * Access tokens cached per (auth URL, client, audience, scope), in memory and
- * in a file only the user can read, so repeated commands make no token
- * request. A token is reused until `refreshMarginMs` before it expires.
+ * Access tokens cached per (auth URL, client, audience, scope, and what the
+ * token is bound to: a DPoP key, a client certificate), in memory and in a
+ * file only the user can read, so repeated commands make no token request.
+ * Each entry keeps its token type (entries written before DPoP are Bearer).
+ * A token is reused until `refreshMarginMs` before it expires.
  * A cache file that cannot be read or written is ignored: caching is an
  * optimisation, never a reason to fail.
  */
@@ -24,8 +26,19 @@ export interface TokenCacheOptions {
   now?: () => number;
 }
 
-export function tokenCacheKey(authUrl: string, clientId: string, audience: string, scope: string): string {
-  return JSON.stringify([authUrl, clientId, audience, scope]);
+/** What a token is bound to: the thumbprints of the DPoP key and of the client certificate it was asked for with. */
+export interface TokenBinding {
+  readonly dpopKey?: string | undefined;
+  readonly certificate?: string | undefined;
+}
+
+/** The cache key of a token; one asked for without a DPoP key or a client certificate has the key it had before them. */
+export function tokenCacheKey(authUrl: string, clientId: string, audience: string, scope: string, binding: TokenBinding = {}): string {
+  const bindings = [
+    ...(binding.dpopKey === undefined ? [] : [`jkt:${binding.dpopKey}`]),
+    ...(binding.certificate === undefined ? [] : [`x5t#S256:${binding.certificate}`]),
+  ];
+  return JSON.stringify([authUrl, clientId, audience, scope, ...bindings]);
 }
 
 export function createTokenCache(options: TokenCacheOptions): TokenCache {
@@ -61,9 +74,11 @@ export function createTokenCache(options: TokenCacheOptions): TokenCache {
 
 function readFile(file: string): Record<string, IssuedToken> {
   try {
-    const parsed = JSON.parse(readFileSync(file, "utf8")) as Record<string, IssuedToken>;
+    const parsed = JSON.parse(readFileSync(file, "utf8")) as Record<string, Partial<IssuedToken>>;
     return Object.fromEntries(
-      Object.entries(parsed).filter(([, t]) => typeof t?.accessToken === "string" && typeof t.expiresAt === "number"),
+      Object.entries(parsed)
+        .filter(([, t]) => typeof t?.accessToken === "string" && typeof t.expiresAt === "number" && (t.tokenType === undefined || t.tokenType === "Bearer" || t.tokenType === "DPoP"))
+        .map(([key, t]) => [key, { ...t, tokenType: t.tokenType ?? "Bearer" } as IssuedToken]),
     );
   } catch {
     return {};

@@ -4,7 +4,7 @@
  */
 import { resolve } from "node:path";
 import { ConfigError, checkUrl, readInteger, readOptionalString, readPort, readString } from "../common/env.js";
-import { loadServerTls, type ServerTls } from "../common/tls.js";
+import { loadServerTls, readCaFile, type ServerTls } from "../common/tls.js";
 import { readDatabaseUrl, type PostgresLocation } from "../common/database/database-url.js";
 import { loadScopeCatalog, type ScopeCatalog } from "./policy/scope-catalog.js";
 import { keyEncryptionKeyVariable, missingKeyEncryptionKeyMessage, readKeyEncryptionKey, type KeyEncryptionKey } from "./keys/key-encryption.js";
@@ -32,6 +32,13 @@ export interface AuthProviderConfig {
    * cleartext HTTP. A file that cannot be read or a key that does not match the certificate is a ConfigError.
    */
   readonly tls?: ServerTls;
+  /**
+   * AUTH_CLIENT_CA_FILE: PEM CA certificate(s) that sign client certificates. When set (TLS required), the provider
+   * requests a client certificate on every connection without requiring one (other methods keep working), offers
+   * tls_client_auth (RFC 8705 §2.1) and binds the tokens of clients that use it to their certificate. Absent (the
+   * default): no client certificates.
+   */
+  readonly clientCa?: string;
   /** AUTH_TOKEN_TTL_SECONDS: lifetime of access tokens for clients without their own; default 3600, 60 to 86400. */
   readonly tokenTtlSeconds: number;
   /**
@@ -120,6 +127,7 @@ export function loadAuthProviderConfig(env: Env = process.env): AuthProviderConf
   }
   const supertokens = connectionUri === undefined ? undefined : { connectionUri: checkUrl("SUPERTOKENS_CONNECTION_URI", connectionUri), apiKey };
   const tls = loadServerTls(env);
+  const clientCa = loadClientCa(env, tls !== undefined, supertokens !== undefined);
   const failedAuthLimits = {
     perClientAddress: readInteger(env, "AUTH_FAILED_AUTH_LIMIT_PER_CLIENT_ADDRESS", 5, 0, 10_000),
     perAddress: readInteger(env, "AUTH_FAILED_AUTH_LIMIT_PER_ADDRESS", 20, 0, 100_000),
@@ -129,7 +137,21 @@ export function loadAuthProviderConfig(env: Env = process.env): AuthProviderConf
   const keyRotation = loadKeyRotationSettings(env);
   const storage = supertokens === undefined ? loadStorageSettings(env) : {};
   const catalog = loadScopeCatalog(env);
-  return { port, host, dataDir, issuer, tokenTtlSeconds, supertokens, failedAuthLimits, keyRotation, catalog, ...(tls ? { tls } : {}), ...storage };
+  const tlsSettings = { ...(tls ? { tls } : {}), ...(clientCa ? { clientCa } : {}) };
+  return { port, host, dataDir, issuer, tokenTtlSeconds, supertokens, failedAuthLimits, keyRotation, catalog, ...tlsSettings, ...storage };
+}
+
+/**
+ * Reads AUTH_CLIENT_CA_FILE (unset: undefined).
+ * @throws ConfigError naming AUTH_CLIENT_CA_FILE when the file cannot be read or holds no PEM certificate, when TLS
+ *   is off (client certificates need TLS), or with the SuperTokens backend (which has no tls_client_auth).
+ */
+function loadClientCa(env: Env, tlsOn: boolean, superTokens: boolean): string | undefined {
+  const file = readOptionalString(env, "AUTH_CLIENT_CA_FILE");
+  if (file === undefined) return undefined;
+  if (!tlsOn) throw new ConfigError("AUTH_CLIENT_CA_FILE", "is set but TLS is off: client certificates need TLS; set TLS_CERT_FILE and TLS_KEY_FILE too, or unset it");
+  if (superTokens) throw new ConfigError("AUTH_CLIENT_CA_FILE", "is set but the SuperTokens backend has no tls_client_auth; unset it or SUPERTOKENS_CONNECTION_URI");
+  return readCaFile("AUTH_CLIENT_CA_FILE", resolve(file));
 }
 
 /**

@@ -38,18 +38,22 @@ async function main(): Promise<void> {
   const backend = config.supertokens ? startSuperTokensBackend(config, issuer, logger) : await startEmbeddedBackend(config, issuer, logger);
   server.on("request", buildAuthProviderApp({ logger, ...backend }));
   const url = `${config.tls ? "https" : "http"}://${urlHost(config.host)}:${port}`;
-  logger.info("listening", { port, url, issuer, backend: backend.name, tls: config.tls !== undefined });
+  logger.info("listening", { port, url, issuer, backend: backend.name, tls: config.tls !== undefined, tls_client_auth: config.clientCa !== undefined });
   handleShutdown(server, backend, logger);
 }
 
 /**
- * Cleartext HTTP/1.1 by default; with TLS_CERT_FILE/TLS_KEY_FILE, HTTPS offering only http/1.1 by ALPN.
+ * Cleartext HTTP/1.1 by default; with TLS_CERT_FILE/TLS_KEY_FILE, HTTPS offering only http/1.1 by ALPN. With
+ * AUTH_CLIENT_CA_FILE too, every handshake asks for a client certificate checked against that CA, without refusing
+ * a connection that has none or an untrusted one: other client authentication methods keep working, and
+ * tls_client_auth looks at the verdict (socket.authorized) per request.
  * Not HTTP/2: express 5 does not run on Node's http2 compatibility layer (the first HTTP/2 request
  * crashes in IncomingMessage._read, because express swaps the request's prototype for http's).
  */
 function createListeningServer(config: AuthProviderConfig): Server {
   if (config.tls === undefined) return createServer();
-  return createHttpsServer({ cert: config.tls.cert, key: config.tls.key, ALPNProtocols: ["http/1.1"] });
+  const clientCertificates = config.clientCa === undefined ? {} : { ca: config.clientCa, requestCert: true, rejectUnauthorized: false };
+  return createHttpsServer({ cert: config.tls.cert, key: config.tls.key, ALPNProtocols: ["http/1.1"], ...clientCertificates });
 }
 
 // Resolves with the bound port; a taken port or a bad address becomes one readable error.

@@ -8,10 +8,12 @@
  * server.
  * Every server logs at warn (no line per call) except the "logged" instance.
  */
+import { generateKeyPairSync, type JsonWebKey } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { readAssistantCredentials, requestToken, type ClientCredentials } from "../test/support/tokens.js";
+import { calculateJwkThumbprint, type JWK } from "jose";
+import { accessClaims, readAssistantCredentials, requestToken, signWithIssuerKey, type ClientCredentials } from "../test/support/tokens.js";
 import { seedNotes } from "./seed-notes.js";
 import { acceptsConnections, answersHealthCheck, freePort, startServer, type ServerProcess } from "./server-process.js";
 
@@ -24,6 +26,8 @@ export interface BenchSystem {
   readonly credentials: ClientCredentials;
   /** A token for the notes service with scope note.read. */
   readonly token: string;
+  /** A DPoP-bound token (cnf.jkt) for the notes service with scope note.read, and the private key its proofs need. */
+  readonly dpop: { readonly token: string; readonly privateJwk: JsonWebKey };
   /** Notes, LOG_LEVEL=warn, auth on unless setNotesAuth(false) turned it off. */
   readonly notes: ServerProcess;
   /** Turns auth on `notes` on or off (SIGUSR2) and waits until a call without a token shows it. */
@@ -71,6 +75,7 @@ export async function startBenchSystem(seededNotes: number): Promise<BenchSystem
     servers.push(auth);
     const credentials = readAssistantCredentials(dataDir);
     const token = await requestToken(auth.url, credentials, notesAudience, "note.read");
+    const dpop = await mintDpopBoundToken(dataDir, issuer);
 
     const startNotes = async (name: string, dir: string, env: Record<string, string>, entry = "notes/main.js") => {
       const port = await freePort();
@@ -131,6 +136,7 @@ export async function startBenchSystem(seededNotes: number): Promise<BenchSystem
       issuer,
       credentials,
       token,
+      dpop,
       notes,
       setNotesAuth,
       authSwitchable,
@@ -149,6 +155,19 @@ export async function startBenchSystem(seededNotes: number): Promise<BenchSystem
     await stop();
     throw err;
   }
+}
+
+/**
+ * A DPoP-bound token like one the token endpoint issues to a client that sends a proof: the issuer's claims for the
+ * notes service plus cnf.jkt of a fresh P-256 key, signed with the issuer's current key (so any service verifies it as
+ * usual); valid for two hours, longer than any run.
+ */
+async function mintDpopBoundToken(dataDir: string, issuer: string): Promise<{ token: string; privateJwk: JsonWebKey }> {
+  const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
+  const jkt = await calculateJwkThumbprint(publicKey.export({ format: "jwk" }) as JWK, "sha256");
+  const exp = Math.floor(Date.now() / 1000) + 7200;
+  const token = await signWithIssuerKey(dataDir, accessClaims(issuer, notesAudience, ["note.read"], { exp, cnf: { jkt } }));
+  return { token, privateJwk: privateKey.export({ format: "jwk" }) };
 }
 
 /** True when ListNotes succeeds without an authorization header (Connect JSON over HTTP/1.1). */

@@ -10,7 +10,7 @@ import type { BenchSystem } from "./bench-system.js";
 import { notesAudience } from "./bench-system.js";
 import type { BenchSettings } from "./bench-settings.js";
 import type { LoadPlan } from "./load-plan.js";
-import { connectListNotes, grpcListNotes, restListNotes, tokenRequest, type LoadShape } from "./requests.js";
+import { connectListNotes, grpcListNotes, grpcListNotesDpop, restListNotes, tokenRequest, type LoadShape } from "./requests.js";
 import { runLoad, type Measurement } from "./run-load.js";
 import type { PostgresReplicas } from "./postgres-replicas.js";
 import type { ServerProcess } from "./server-process.js";
@@ -19,6 +19,7 @@ export type CaseId =
   | "grpc-auth"
   | "grpc-no-auth"
   | "grpc-auth-control"
+  | "grpc-dpop"
   | "grpc-auth-logged"
   | "connect-auth"
   | "connect-no-auth"
@@ -78,6 +79,8 @@ export function loadCases(system: BenchSystem, settings: BenchSettings, pg?: Pos
   });
   return [
     loaded("grpc-auth", "notes, gRPC, auth", notes, (s) => grpcListNotes(notes.url, token, 1, s), c, authOn),
+    // Same process and load generator as "notes, gRPC, auth"; the proofs are signed before the calls start.
+    loaded("grpc-dpop", "DPoP-bound gRPC ListNotes (notes, auth, a fresh proof per call)", notes, (s) => grpcListNotesDpop(notes.url, system.dpop.token, system.dpop.privateJwk, 1, s), c, authOn),
     loaded("grpc-no-auth", `notes, gRPC, ${noAuth}`, notes, (s) => grpcListNotes(notes.url, token, 1, s), c, authOff),
     loaded("grpc-auth-control", "notes, gRPC, auth (a second instance: control)", notesControl, (s) => grpcListNotes(notesControl.url, token, 1, s)),
     loaded("grpc-auth-logged", "notes, gRPC, auth, a log line per call", notesLogged, (s) => grpcListNotes(notesLogged.url, token, 1, s)),
@@ -133,7 +136,7 @@ export async function warmUp(cases: readonly LoadCase[], settings: BenchSettings
  * frequency) that would otherwise swamp a difference of a few percent.
  */
 export const pairedGroups: readonly (readonly CaseId[])[] = [
-  ["grpc-auth", "grpc-no-auth", "grpc-auth-control"],
+  ["grpc-auth", "grpc-dpop", "grpc-no-auth", "grpc-auth-control"],
   ["connect-auth", "connect-no-auth"],
   ["grpc-auth-serial", "grpc-no-auth-serial"],
   ["grpc-auth-pg", "grpc-auth-pg-2"],

@@ -5,14 +5,17 @@
  * `concurrency` calls in flight with a body prepared once, and writes two JSON
  * lines on stdout: `{"event":"measuring"}` when the measured window starts
  * (after the warm-up) and a LoadReport when it ends. Exits 1 on a connection
- * failure.
+ * failure. With `plan.dpop` every HTTP/2 call carries its own DPoP proof, from
+ * proofs signed before the first call (dpop-proof-pool.ts).
  */
 import http2 from "node:http2";
 import net from "node:net";
+import { createProofPool } from "./dpop-proof-pool.js";
 import type { LoadPlan, LoadReport, LoadWindowReport, LoadWindowStarted } from "./load-plan.js";
 
 const plan = JSON.parse(process.argv[2] ?? "{}") as LoadPlan;
 const body = Buffer.from(plan.bodyBase64, "base64");
+const proofs = plan.dpop === undefined ? undefined : createProofPool(plan.dpop.privateJwk, plan.dpop.accessToken, `${plan.url}${plan.path}`, plan.dpop.presigned);
 
 /** Latencies of the measured window, in ms. */
 let latencies = new Float64Array(1 << 16);
@@ -58,7 +61,7 @@ function http2Caller(session: http2.ClientHttp2Session): Caller {
   const call = (onIdle: () => void): void => {
     if (!mayIssue()) return onIdle();
     const startedAt = performance.now();
-    const stream = session.request(headers, { endStream: body.length === 0 });
+    const stream = session.request(proofs === undefined ? headers : { ...headers, dpop: proofs.take() }, { endStream: body.length === 0 });
     if (body.length > 0) stream.end(body);
     let httpStatus = 0;
     let grpcStatus: string | undefined;
@@ -210,6 +213,7 @@ function summary(elapsedMs: number, cpu: NodeJS.CpuUsage): Omit<LoadReport, "eve
     maxMs: round(sorted.length === 0 ? Number.NaN : sorted[sorted.length - 1]!),
     histogram: histogramOf(sorted),
     clientCpuShare: round((cpu.user + cpu.system) / 1e6 / seconds),
+    ...(proofs === undefined ? {} : { proofsSignedDuringLoad: proofs.signedOnTheFly }),
   };
 }
 

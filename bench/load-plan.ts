@@ -42,6 +42,12 @@ export interface LoadPlan {
    * `durationMs` and `calls` are then ignored.
    */
   windows?: { count: number; windowMs: number; settleMs: number };
+  /**
+   * Send a DPoP proof with every call (`headers` then hold `authorization: DPoP <token>`): proofs for `url` + `path`
+   * signed with this key, `presigned` of them before any call (so signing costs the measured window nothing), then
+   * more on the fly if those run out (counted in `LoadReport.proofsSignedDuringLoad`).
+   */
+  dpop?: { privateJwk: import("node:crypto").JsonWebKey; accessToken: string; presigned: number };
 }
 
 /** The measured window, written as the last stdout line. */
@@ -67,6 +73,8 @@ export interface LoadReport {
   histogram: [number, number][];
   /** CPU the load generator itself used in the window, as a share of one core (1 = 100 %). */
   clientCpuShare: number;
+  /** With `plan.dpop`: proofs signed while calls were running because the presigned ones ran out (0 is the aim). */
+  proofsSignedDuringLoad?: number;
 }
 
 /** Written when the measured window starts, so the parent can read the server's CPU time then. */

@@ -1,8 +1,10 @@
 /**
  * The requests of each benchmark case, prepared once as LoadPlans: the same
- * ListNotes read over gRPC, Connect and REST, the token request, the watch.
+ * ListNotes read over gRPC, Connect and REST (and over gRPC with a DPoP-bound
+ * token), the token request, the watch.
  */
 import { create, toBinary } from "@bufbuild/protobuf";
+import type { JsonWebKey } from "node:crypto";
 import { ListNotesRequestSchema, WatchNotesRequestSchema } from "../gen/m2m/notes/v1/notes_pb.js";
 import type { LoadPlan } from "./load-plan.js";
 import type { ClientCredentials } from "../test/support/tokens.js";
@@ -41,6 +43,20 @@ export function grpcListNotes(url: string, token: string | undefined, pageSize: 
     bodyBase64: grpcEnvelope(message).toString("base64"),
     ...shape,
   };
+}
+
+/** More calls per second than any case reaches on this machine: enough DPoP proofs for a run are signed up front. */
+const maxCallsPerSecond = 8000;
+
+/**
+ * Unary gRPC ListNotes with a DPoP-bound token: `authorization: DPoP <token>` and a fresh proof per call signed with
+ * `privateJwk`, enough of them presigned for the whole run at up to 8 000 calls/s.
+ */
+export function grpcListNotesDpop(url: string, token: string, privateJwk: JsonWebKey, pageSize: number, shape: LoadShape): LoadPlan {
+  const plan = grpcListNotes(url, undefined, pageSize, shape);
+  const seconds = (shape.warmupMs + shape.durationMs) / 1000;
+  const presigned = Math.max(1000, Math.ceil(maxCallsPerSecond * seconds), shape.calls ?? 0);
+  return { ...plan, headers: { ...plan.headers, authorization: `DPoP ${token}` }, dpop: { privateJwk, accessToken: token, presigned } };
 }
 
 /** Unary Connect-protocol ListNotes (binary protobuf, POST) over HTTP/2. */

@@ -1,7 +1,8 @@
 /**
  * createFetchTrustingCa against a local HTTPS server with a self-signed certificate (made with openssl): the
  * trusted CA works for what the callers send, another CA fails as fetch fails (TypeError "fetch failed" caused
- * by the TLS error and its code), and an https URL on a cleartext port reads as "does not speak TLS".
+ * by the TLS error and its code), an https URL on a cleartext port reads as "does not speak TLS", and a client
+ * certificate is presented when the server asks for one.
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -20,6 +21,7 @@ let tlsServer: https.Server;
 let plainServer: http.Server;
 let trusted: string;
 let other: string;
+let selfSignedPair: { cert: string; key: string };
 
 function selfSigned(name: string): { cert: string; key: string } {
   const [certFile, keyFile] = [join(dir, `${name}.pem`), join(dir, `${name}-key.pem`)];
@@ -33,6 +35,7 @@ const urlOf = (server: http.Server | https.Server, scheme: string) => `${scheme}
 
 before(async () => {
   const pair = selfSigned("server");
+  selfSignedPair = pair;
   trusted = pair.cert;
   other = selfSigned("other").cert;
   tlsServer = https.createServer(pair, (req, res) => {
@@ -101,4 +104,21 @@ test("an aborted signal rejects with the signal's reason", async () => {
   const abort = new AbortController();
   abort.abort(reason);
   await assert.rejects(createFetchTrustingCa(trusted)(urlOf(tlsServer, "https"), { signal: abort.signal }), (err) => err === reason);
+});
+
+test("a client certificate is presented to a server that asks for one; without it, none is", async () => {
+  const client = selfSigned("client");
+  const server = https.createServer({ ...selfSignedPair, requestCert: true, rejectUnauthorized: false }, (req, res) => {
+    const peer = (req.socket as import("node:tls").TLSSocket).getPeerCertificate();
+    res.end(peer.subject?.CN ?? "none");
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  try {
+    const url = urlOf(server, "https");
+    assert.equal(await (await createFetchTrustingCa(trusted, client)(url)).text(), "client");
+    assert.equal(await (await createFetchTrustingCa(trusted)(url)).text(), "none");
+  } finally {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  }
 });

@@ -4,25 +4,29 @@
  * failure kinds. Framework-neutral: any server library can call it with the
  * authorization value and the method's requirement.
  */
-import { AccessTokenError } from "./access-token-error.js";
+import { AccessTokenError, type AuthorizationScheme } from "./access-token-error.js";
 import type { AccessRequirement } from "./access-rule.js";
 import type { Principal } from "./principal.js";
+import type { SenderEvidence } from "./sender-constraint.js";
 import type { AccessTokenVerifier } from "./verify-access-token.js";
 
 /**
  * Returns the principal, or undefined for a public method; throws an
- * AccessTokenError when the call must be refused.
+ * AccessTokenError when the call must be refused. `evidence` (the DPoP proof,
+ * the client certificate) is needed for sender-constrained tokens.
  */
 export async function guardCall(
   verify: AccessTokenVerifier,
   authorization: string | null | undefined,
   requirement: AccessRequirement,
+  evidence?: SenderEvidence,
 ): Promise<Principal | undefined> {
   if (requirement.kind === "public") return undefined;
-  const principal = await verify(authorization);
+  const principal = await verify(authorization, evidence);
   if (requirement.kind === "undeclared") {
     throw new AccessTokenError("method_not_allowed", "this method declares no access rule, so no token may call it", {
       grantedScopes: principal.scopes,
+      scheme: schemeOf(principal),
     });
   }
   authorizeScopes(principal, requirement.requiredScopes);
@@ -42,5 +46,11 @@ export function authorizeScopes(principal: Principal, requiredScopes: readonly s
   throw new AccessTokenError("insufficient_scope", `the access token lacks the scope ${missing.join(" ")} (it grants ${granted})`, {
     requiredScopes,
     grantedScopes: principal.scopes,
+    scheme: schemeOf(principal),
   });
+}
+
+/** The scheme a verified principal came with: a DPoP-bound token is accepted only under DPoP, and DPoP only with one. */
+function schemeOf(principal: Principal): AuthorizationScheme {
+  return principal.confirmation?.jkt === undefined ? "Bearer" : "DPoP";
 }

@@ -21,7 +21,14 @@ export type AccessTokenFailureReason =
   | "method_not_allowed"
   | "keys_unavailable"
   | "token_revoked"
-  | "revocations_unavailable";
+  | "revocations_unavailable"
+  | "invalid_dpop_proof"
+  | "dpop_token_as_bearer"
+  | "token_not_dpop_bound"
+  | "certificate_mismatch";
+
+/** The authorization scheme a call used, once it parsed: it decides the challenge (Bearer or DPoP) of a refusal. */
+export type AuthorizationScheme = "Bearer" | "DPoP";
 
 /** How a reason is answered: who is calling is unknown, known but not allowed, or cannot be checked now. */
 export type AccessTokenFailureKind = "unauthenticated" | "permission_denied" | "unavailable";
@@ -44,6 +51,8 @@ export interface AccessTokenErrorDetails {
   requiredScopes?: readonly string[];
   /** Scopes the token granted, once it is verified. */
   grantedScopes?: readonly string[];
+  /** The scheme the call used, when known; a refusal under DPoP is answered with a DPoP challenge. */
+  scheme?: AuthorizationScheme;
   /** The underlying error, for logs only; never sent to the caller. */
   cause?: unknown;
 }
@@ -52,6 +61,7 @@ export class AccessTokenError extends Error {
   override name = "AccessTokenError";
   readonly requiredScopes: readonly string[];
   readonly grantedScopes: readonly string[];
+  readonly scheme: AuthorizationScheme | undefined;
 
   constructor(
     readonly reason: AccessTokenFailureReason,
@@ -61,6 +71,7 @@ export class AccessTokenError extends Error {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
     this.requiredScopes = details.requiredScopes ?? [];
     this.grantedScopes = details.grantedScopes ?? [];
+    this.scheme = details.scheme;
   }
 
   get kind(): AccessTokenFailureKind {

@@ -19,6 +19,7 @@ describe("loadVerifierConfig", () => {
       revocationsUrl: "http://localhost:3001/auth/oauth/revocations",
       revocationPollMs: 2000,
       revocationMaxStalenessSeconds: undefined,
+      dpopProofMaxAgeSeconds: 60,
     });
     assert.equal(load({ AUTH_ISSUER: "https://auth.example/auth/" }).revocationsUrl, "https://auth.example/auth/oauth/revocations");
   });
@@ -73,4 +74,11 @@ describe("following the revocation list", () => {
       assert.throws(() => load({ [setting]: value }), (err: unknown) => err instanceof ConfigError && err.setting === setting, `${setting}=${value}`);
     }
   });
+});
+
+test("AUTH_DPOP_PROOF_MAX_AGE_SECONDS: 5 to 600 seconds", () => {
+  assert.equal(load({ AUTH_DPOP_PROOF_MAX_AGE_SECONDS: "10" }).dpopProofMaxAgeSeconds, 10);
+  for (const value of ["4", "601", "1m"]) {
+    assert.throws(() => load({ AUTH_DPOP_PROOF_MAX_AGE_SECONDS: value }), (err: unknown) => err instanceof ConfigError && err.setting === "AUTH_DPOP_PROOF_MAX_AGE_SECONDS", value);
+  }
 });

@@ -2,7 +2,8 @@
  * A service's token-verification settings from the environment: AUTH_ISSUER,
  * AUTH_JWKS_URL, the service's own audience variable, and how it follows the
  * auth provider's revocation list (AUTH_REVOCATIONS_URL,
- * AUTH_REVOCATION_POLL_MS, AUTH_REVOCATION_MAX_STALENESS_SECONDS). Both URLs
+ * AUTH_REVOCATION_POLL_MS, AUTH_REVOCATION_MAX_STALENESS_SECONDS), and how
+ * old a DPoP proof may be (AUTH_DPOP_PROOF_MAX_AGE_SECONDS). Both URLs
  * must be https unless they point at this machine (or
  * AUTH_ALLOW_INSECURE_HTTP=1): keys fetched in clear from elsewhere can be
  * swapped on the way, and then forged tokens verify; a list fetched in clear
@@ -25,6 +26,13 @@ export interface VerifierConfig {
    * a token are refused (UNAVAILABLE); default unset: serve on with the last known list.
    */
   revocationMaxStalenessSeconds: number | undefined;
+  /**
+   * AUTH_DPOP_PROOF_MAX_AGE_SECONDS: oldest DPoP proof accepted (its iat), default 60. Each process remembers the
+   * proofs it accepted for this long and refuses them again; replicas behind one load balancer share the URL a proof
+   * names but not that memory, so a captured proof (with its token) could be replayed once at each other replica
+   * within this window. A shorter window narrows that, at the cost of less slack for clients' clocks.
+   */
+  dpopProofMaxAgeSeconds: number;
 }
 
 export const defaultIssuer = "http://localhost:3001/auth";
@@ -65,5 +73,6 @@ export function loadVerifierConfig(
     revocationPollMs: readInteger(env, "AUTH_REVOCATION_POLL_MS", 2000, 200, 3_600_000),
     revocationMaxStalenessSeconds:
       maxStaleness === undefined ? undefined : readInteger(env, "AUTH_REVOCATION_MAX_STALENESS_SECONDS", 0, 1, 7 * 24 * 3600),
+    dpopProofMaxAgeSeconds: readInteger(env, "AUTH_DPOP_PROOF_MAX_AGE_SECONDS", 60, 5, 600),
   };
 }

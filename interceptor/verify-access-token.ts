@@ -3,7 +3,7 @@
  * fails with a typed AccessTokenError. It knows nothing about the RPC framework.
  *
  * Checks, in this order (each failure names what was wrong):
- *  1. "Bearer <token>" syntax and size;
+ *  1. "Bearer <token>" or "DPoP <token>" syntax and size;
  *  2. a signed compact JWS (never encrypted, never unsigned) of three canonical
  *     base64url parts, checked before the cache is consulted, so that no other
  *     spelling of a token is ever verified or cached;
@@ -19,15 +19,22 @@
  *     space-delimited `scope` string; `stt` (SuperTokens' token type) is 1 when present;
  *  7. not revoked at the auth provider, as far as the followed revocation list
  *     says (checked again on every cache hit), and that list not too old to
- *     trust (see revocation-list-follower.ts).
+ *     trust (see revocation-list-follower.ts);
+ *  8. a sender-constrained token (`cnf`, see confirmation-claim.ts): the
+ *     scheme suits it (a DPoP-bound token only as DPoP, DPoP only with one);
+ *     then, on every call, cache hits included, its proof of possession (a
+ *     DPoP proof, the TLS client certificate; see sender-constraint.ts).
  */
 import { decodeProtectedHeader, errors, jwtVerify, type JWTPayload, type JWTVerifyOptions, type JWTVerifyResult } from "jose";
-import { AccessTokenError } from "./access-token-error.js";
+import { AccessTokenError, type AuthorizationScheme } from "./access-token-error.js";
 import { checkCompactJwsSyntax } from "./compact-jws-syntax.js";
+import { checkSchemeFits, confirmationOf } from "./confirmation-claim.js";
+import { createDpopProofVerifier, type DpopProofVerifier } from "./dpop-proof.js";
 import type { JwksKeySource } from "./jwks-key-source.js";
-import { parseBearerAuthorization } from "./parse-authorization.js";
+import { parseAuthorization } from "./parse-authorization.js";
 import type { Principal } from "./principal.js";
 import type { RevocationCheck } from "./revocation-list-follower.js";
+import { createSenderConstraintCheck, type SenderEvidence } from "./sender-constraint.js";
 import { createVerifiedTokenCache } from "./verified-token-cache.js";
 import { jwtVerifyWithCandidateKeys } from "./verify-with-candidate-keys.js";
 
@@ -51,14 +58,24 @@ export interface AccessTokenVerifierOptions {
   cacheMaxEntries?: number;
   /** The followed revocation list; default none (no token counts as revoked). */
   revocations?: RevocationCheck;
+  /**
+   * Checks the DPoP proofs of DPoP-bound tokens; default createDpopProofVerifier() with its defaults (60 s window,
+   * replay cache in this process), or with `currentDate` as its clock when that is given.
+   */
+  dpopProofs?: DpopProofVerifier;
 }
 
-export type AccessTokenVerifier = ((authorization: string | null | undefined) => Promise<Principal>) & {
+/**
+ * Verifies an authorization value; `evidence` is what the call presented besides it (needed for a sender-constrained
+ * token: without it such a token is refused).
+ */
+export type AccessTokenVerifier = ((authorization: string | null | undefined, evidence?: SenderEvidence) => Promise<Principal>) & {
   /**
    * The principal of this exact authorization value if it was verified before
-   * and is still acceptable (unexpired, key still published, not revoked); undefined
-   * otherwise, and then only the full verification can say why. Synchronous
-   * and without parsing: the path almost every call takes.
+   * and is still acceptable (unexpired, key still published, not revoked, and
+   * not sender-constrained: those need their proof checked on every call);
+   * undefined otherwise, and then only the full verification can say why.
+   * Synchronous and without parsing: the path almost every bearer call takes.
    */
   readonly fromCache: (authorization: string | null | undefined) => Principal | undefined;
   /** How many verified tokens are remembered now (for tests and benchmarks). */
@@ -90,8 +107,12 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
     typeof authorization === "string" ? cache.get(authorization, nowMs()) : undefined;
   const fromCache = (authorization: string | null | undefined) => {
     const principal = cached(authorization);
-    return principal === undefined || revocations === undefined || revocations.verdict(principal) === "accepted" ? principal : undefined;
+    if (principal === undefined || principal.confirmation !== undefined) return undefined;
+    return revocations === undefined || revocations.verdict(principal) === "accepted" ? principal : undefined;
   };
+  const checkSender = createSenderConstraintCheck(
+    options.dpopProofs ?? createDpopProofVerifier(options.currentDate ? { now: () => options.currentDate!().getTime() } : {}),
+  );
 
   /** Fails when the followed revocation list revokes the token, or is too old to tell. */
   function checkRevocation(principal: Principal): void {
@@ -105,13 +126,24 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
     }
   }
 
-  async function verifyAccessToken(authorization: string | null | undefined): Promise<Principal> {
-    const token = parseBearerAuthorization(authorization);
+  async function verifyAccessToken(authorization: string | null | undefined, evidence?: SenderEvidence): Promise<Principal> {
+    const { scheme, token } = parseAuthorization(authorization);
+    try {
+      return await verifyToken(authorization!, scheme, token, evidence);
+    } catch (err) {
+      // A refusal under the DPoP scheme is answered with a DPoP challenge.
+      if (err instanceof AccessTokenError && scheme === "DPoP" && err.scheme === undefined) throw withScheme(err, scheme);
+      throw err;
+    }
+  }
+
+  async function verifyToken(authorization: string, scheme: AuthorizationScheme, token: string, evidence: SenderEvidence | undefined): Promise<Principal> {
     checkCompactJwsSyntax(token);
     // (fromCache alone, the interceptor's fast path, does not parse: only values that passed the checks above are cached.)
     const known = cached(authorization);
     if (known !== undefined) {
       checkRevocation(known);
+      await checkSender(known, token, evidence);
       return known;
     }
     const header = decodeHeader(token);
@@ -144,12 +176,21 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
     }
     const principal = principalFrom(verified.payload, audience);
     checkRevocation(principal);
+    checkSchemeFits(principal.confirmation, scheme);
     // Only tokens that name their key are cached: the entry lives while that key is published. (A token without
-    // kid is verified in full on every call.)
-    if (typeof verified.protectedHeader.kid === "string") cache.set(authorization!, principal, verified.protectedHeader.kid, nowMs());
+    // kid is verified in full on every call.) The proof of possession is not part of the entry: it is per call.
+    if (typeof verified.protectedHeader.kid === "string") cache.set(authorization, principal, verified.protectedHeader.kid, nowMs());
+    await checkSender(principal, token, evidence);
     return principal;
   }
   return Object.assign(verifyAccessToken, { fromCache, cachedTokens: () => cache.size });
+}
+
+/** The same refusal, answered under `scheme`. */
+function withScheme(err: AccessTokenError, scheme: AuthorizationScheme): AccessTokenError {
+  const copy = new AccessTokenError(err.reason, err.message, { requiredScopes: err.requiredScopes, grantedScopes: err.grantedScopes, scheme, cause: err.cause });
+  copy.stack = err.stack;
+  return copy;
 }
 
 /** The protected header of a token that passed checkCompactJwsSyntax. */
@@ -203,6 +244,7 @@ function principalFrom(payload: JWTPayload, audience: string): Principal {
   }
   const clientId = stringClaim(payload, "client_id") ?? stringClaim(payload, "sub");
   if (clientId === undefined) throw new AccessTokenError("invalid_claims", 'the access token has neither a "client_id" nor a "sub" claim');
+  const confirmation = confirmationOf(payload);
   return {
     clientId,
     subject: stringClaim(payload, "sub") ?? clientId,
@@ -211,6 +253,7 @@ function principalFrom(payload: JWTPayload, audience: string): Principal {
     expiresAt: new Date(payload.exp! * 1000),
     // jose checked that iat, when present, is a number.
     issuedAt: typeof payload.iat === "number" ? new Date(payload.iat * 1000) : undefined,
+    ...(confirmation === undefined ? {} : { confirmation }),
   };
 }
 

@@ -1,11 +1,13 @@
 /**
- * One JSON log line per call: method, code, client id, duration. For server
- * streams the line is written when the stream ends. Never logs metadata,
- * messages or tokens.
+ * One JSON log line per call: method, code, client id, duration, and for a
+ * sender-constrained token what it was bound to (`token_binding`: "dpop",
+ * "certificate" or both). For server streams the line is written when the
+ * stream ends. Never logs metadata, messages or tokens.
  */
 import { Code, ConnectError, type Interceptor, type StreamResponse } from "@connectrpc/connect";
 import type { Logger } from "../common/json-logger.js";
 import { kPrincipal } from "../interceptor/connect-auth-interceptor.js";
+import type { Confirmation } from "../interceptor/principal.js";
 
 /** Creates the interceptor; place it first so it also sees refused calls. */
 export function createCallLogInterceptor(logger: Logger): Interceptor {
@@ -14,11 +16,13 @@ export function createCallLogInterceptor(logger: Logger): Interceptor {
     const method = `${req.service.typeName}/${req.method.name}`;
     const log = (err: unknown) => {
       const error = err === undefined ? undefined : ConnectError.from(err);
+      const principal = req.contextValues.get(kPrincipal);
       const fields = {
         method,
         protocol: protocolOf(req.header.get("content-type")),
         code: error ? Code[error.code] : "OK",
-        client_id: req.contextValues.get(kPrincipal)?.clientId ?? null,
+        client_id: principal?.clientId ?? null,
+        ...(principal?.confirmation === undefined ? {} : { token_binding: bindingOf(principal.confirmation) }),
         duration_ms: Math.round((performance.now() - started) * 100) / 100,
         ...(error ? { error: error.rawMessage } : {}),
       };
@@ -51,6 +55,11 @@ async function* loggedStream<T>(res: { message: AsyncIterable<T> }, log: (err: u
     log(err);
     throw err;
   }
+}
+
+/** What a sender-constrained token was bound to, for the log: "dpop", "certificate" or "dpop+certificate". */
+function bindingOf(confirmation: Confirmation): string {
+  return [confirmation.jkt === undefined ? undefined : "dpop", confirmation.x5tS256 === undefined ? undefined : "certificate"].filter((b) => b !== undefined).join("+");
 }
 
 /** gRPC, gRPC-Web or Connect, from the request's content type. */

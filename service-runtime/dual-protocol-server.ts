@@ -10,7 +10,11 @@
  *   first bytes of each connection are peeked at: the HTTP/2 preface goes to
  *   an http2 server, the rest to an http server.
  * - TLS: the connection goes to one `http2.createSecureServer({ allowHTTP1:
- *   true })`; ALPN decides (h2, else HTTP/1.1).
+ *   true })`; ALPN decides (h2, else HTTP/1.1). The server asks for a client
+ *   certificate without requiring one and without judging it against a CA
+ *   (requestCert, not rejectUnauthorized): a certificate-bound token
+ *   (RFC 8705) names the certificate itself, and the handshake proved the
+ *   client holds its key; clients without one connect as before.
  * The inner servers never listen themselves, so none of Node's own per-server
  * checks are relied on.
  *
@@ -114,7 +118,15 @@ function createCleartextDispatch(handler: DualRequestHandler, connections: Conne
 function createTlsDispatch(handler: DualRequestHandler, connections: ConnectionTracker, limits: ConnectionLimits, tls: ServerTls): (socket: net.Socket) => void {
   // The tracker bounds the handshake absolutely; Node's handshakeTimeout (an inactivity timer) is only a backstop.
   const server = http2.createSecureServer(
-    { ...http2Options(limits), cert: tls.cert, key: tls.key, allowHTTP1: true, handshakeTimeout: limits.headersTimeoutMs },
+    {
+      ...http2Options(limits),
+      cert: tls.cert,
+      key: tls.key,
+      allowHTTP1: true,
+      handshakeTimeout: limits.headersTimeoutMs,
+      requestCert: true,
+      rejectUnauthorized: false,
+    },
     handler,
   );
   // With allowHTTP1 the server takes http.Server's settings for HTTP/1.1 connections (the types do not say so).

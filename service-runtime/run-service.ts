@@ -12,7 +12,9 @@ import { ConfigError } from "../common/env.js";
 import { createLogger, errorText, type Logger } from "../common/json-logger.js";
 import { withAuthorizationFieldCount } from "../interceptor/authorization-field-count.js";
 import { createAuthInterceptor } from "../interceptor/connect-auth-interceptor.js";
+import { createDpopProofVerifier } from "../interceptor/dpop-proof.js";
 import { createJwksKeySource } from "../interceptor/jwks-key-source.js";
+import { withPeerCertificateThumbprint } from "../interceptor/peer-certificate-thumbprint.js";
 import { createAccessTokenVerifier } from "../interceptor/verify-access-token.js";
 import { Health } from "../gen/grpc/health/v1/health_pb.js";
 import { ServerReflection as ServerReflectionV1 } from "../gen/grpc/reflection/v1/reflection_pb.js";
@@ -116,9 +118,22 @@ export async function runService(definition: ServiceDefinition, options: RunServ
       else logger.warn("cannot fetch the auth provider's keys yet; calls answer UNAVAILABLE until it is reachable", { jwks_url: jwksUrl, error: outcome.error });
     },
   });
-  const verify = createAccessTokenVerifier({ issuer: config.verifier.issuer, audience: config.verifier.audience, keys, revocations, cacheMaxEntries: config.tokenCacheSize });
+  const verify = createAccessTokenVerifier({
+    issuer: config.verifier.issuer,
+    audience: config.verifier.audience,
+    keys,
+    revocations,
+    cacheMaxEntries: config.tokenCacheSize,
+    // One replay cache for the process: a proof accepted by any call is refused on every later one.
+    dpopProofs: createDpopProofVerifier({ maxAgeSeconds: config.verifier.dpopProofMaxAgeSeconds }),
+  });
   // Health and reflection are public; everything else is deny-by-default.
-  const authInterceptor = createAuthInterceptor({ verify, audience: config.verifier.audience, publicServices: [healthServiceName, ...reflectionServiceNames] });
+  const authInterceptor = createAuthInterceptor({
+    verify,
+    audience: config.verifier.audience,
+    publicServices: [healthServiceName, ...reflectionServiceNames],
+    publicUrls: config.publicUrls,
+  });
   const shutdown = new AbortController();
   // Every call in flight listens on this signal; without this, Node warns
   // (MaxListenersExceededWarning) on stderr once more than 10 calls overlap.
@@ -131,8 +146,9 @@ export async function runService(definition: ServiceDefinition, options: RunServ
     },
     readMaxBytes,
     // The caller's address, for the per-address watch limit; how many authorization fields came (Node keeps
-    // only the first of repeated ones; the auth interceptor refuses more than one).
-    contextValues: (req) => withAuthorizationFieldCount(req, peerContextValues(req)),
+    // only the first of repeated ones; the auth interceptor refuses more than one); the TLS client certificate,
+    // for certificate-bound tokens.
+    contextValues: (req) => withPeerCertificateThumbprint(req, withAuthorizationFieldCount(req, peerContextValues(req))),
     shutdownSignal: shutdown.signal,
     interceptors: [
       createCallLogInterceptor(logger),

@@ -4,7 +4,7 @@
  */
 import { join } from "node:path";
 import { readDatabaseUrl, type PostgresLocation } from "../common/database/database-url.js";
-import { readInteger, readOptionalString, readPort, readString } from "../common/env.js";
+import { checkUrl, ConfigError, readInteger, readOptionalString, readPort, readString } from "../common/env.js";
 import { loadServerTls, readCaFile, type ServerTls } from "../common/tls.js";
 import { loadVerifierConfig, type VerifierConfig } from "../interceptor/verifier-config.js";
 import { loadConnectionLimits, type ConnectionLimits } from "./connection-limits.js";
@@ -13,7 +13,7 @@ import { watchLimitSettings } from "./watch-limit-interceptor.js";
 export interface ServiceIdentity {
   /** Short name used in logs and file names, e.g. "calendar". */
   name: string;
-  /** Prefix of the service's variables: CALENDAR_PORT, CALENDAR_HOST, CALENDAR_AUDIENCE. */
+  /** Prefix of the service's variables: CALENDAR_PORT, CALENDAR_HOST, CALENDAR_AUDIENCE, CALENDAR_PUBLIC_URLS. */
   envPrefix: string;
   defaultPort: number;
   defaultAudience: string;
@@ -24,6 +24,11 @@ export interface ServiceConfig {
   host: string;
   /** TLS_CERT_FILE and TLS_KEY_FILE: when set, the port serves TLS (h2 and HTTP/1.1 by ALPN); default cleartext. */
   tls: ServerTls | undefined;
+  /**
+   * <PREFIX>_PUBLIC_URLS: comma-separated base URLs clients call this service by (behind a proxy or load balancer:
+   * its https URL), which DPoP proofs may name as well as the URL the request arrived with; default none.
+   */
+  publicUrls: string[];
   /** The SQLite file, $DATA_DIR/<name>.db (used when DATABASE_URL is unset). */
   databasePath: string;
   /** DATABASE_URL: PostgreSQL instead of the SQLite file; default unset. */
@@ -64,6 +69,7 @@ export function loadServiceConfig(env: Readonly<Record<string, string | undefine
     port,
     host,
     tls,
+    publicUrls: readPublicUrls(env, `${identity.envPrefix}_PUBLIC_URLS`),
     databasePath: join(dataDir, `${identity.name}.db`),
     postgres: readDatabaseUrl(env),
     changeLogSize: readInteger(env, "SERVICE_CHANGE_LOG_SIZE", 10_000, 1, 10_000_000),
@@ -75,4 +81,23 @@ export function loadServiceConfig(env: Readonly<Record<string, string | undefine
     watchLimitPerAddress: readInteger(env, watchLimitSettings.perAddress, 100, 1, 100_000),
     watchLimitPerClient: readInteger(env, watchLimitSettings.perClient, 100, 1, 100_000),
   };
+}
+
+/**
+ * Base URLs (scheme, host, optional port and path prefix) separated by commas.
+ * @throws ConfigError naming the setting for a URL that is not http(s), or has a query or fragment.
+ */
+function readPublicUrls(env: Readonly<Record<string, string | undefined>>, setting: string): string[] {
+  const value = readOptionalString(env, setting);
+  if (value === undefined) return [];
+  return value
+    .split(",")
+    .map((part) => part.trim())
+    .filter((part) => part !== "")
+    .map((part) => {
+      const url = checkUrl(setting, part);
+      const parsed = new URL(url);
+      if (parsed.search !== "" || parsed.hash !== "") throw new ConfigError(setting, `"${part}" must be a base URL without query or fragment`);
+      return url;
+    });
 }

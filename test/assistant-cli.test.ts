@@ -167,7 +167,8 @@ describe("tokens", () => {
   });
 
   test("a cached token the service refuses is dropped, and the call retried once with a fresh one", async () => {
-    const fresh = cliEnv(system);
+    // Bearer tokens, whose cache key this test writes (assistant-dpop.test.ts does the same with a DPoP token).
+    const fresh = cliEnv(system, { ASSISTANT_DPOP: "0" });
     await ok(["note", "list"], fresh);
     const cacheFile = join(fresh["XDG_CACHE_HOME"]!, "m2m-grpc", "tokens.json");
     const key = JSON.stringify([system.auth.url, "assistant", "note-service", "note.read"]);

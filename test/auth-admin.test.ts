@@ -140,6 +140,8 @@ describe("auth-admin client commands", () => {
       authMethods: ["client_secret"],
       overlapEndsAt: null,
       publicJwk: null,
+      tlsClientAuthSubjectDn: null,
+      requireDpop: false,
       tokenTtlSeconds: null,
       maxTokensPerMinute: 100,
       disabled: false,
@@ -153,11 +155,11 @@ describe("auth-admin client commands", () => {
 
   it("client list, in text and JSON", async () => {
     const lines = (await ok(["client", "list"])).trimEnd().split("\n");
-    assert.match(lines[0]!, /^CLIENT ID +GRANTS +AUTH +TTL +TOKENS\/MIN +OVERLAP ENDS +DISABLED +CREATED$/);
+    assert.match(lines[0]!, /^CLIENT ID +GRANTS +AUTH +DPOP +TLS SUBJECT +TTL +TOKENS\/MIN +OVERLAP ENDS +DISABLED +CREATED$/);
     assert.deepEqual(lines.slice(1).map((l) => l.split(/ {2,}/)[0]), ["assistant", "batch", "reporter"]);
-    assert.match(lines[1]!, /^assistant +calendar-service:calendar\.read,calendar\.write note-service:note\.read,note\.write +client_secret +default +- +- +no +\d{4}-/);
-    assert.match(lines[2]!, /^batch +note-service:note\.read,note\.write +client_secret +default +100 +- +no +\d{4}-/);
-    assert.match(lines[3]!, /^reporter +calendar-service:calendar\.read note-service:note\.read +client_secret +600s +- +- +no +\d{4}-\d\d-\d\dT/);
+    assert.match(lines[1]!, /^assistant +calendar-service:calendar\.read,calendar\.write note-service:note\.read,note\.write +client_secret +- +- +default +- +- +no +\d{4}-/);
+    assert.match(lines[2]!, /^batch +note-service:note\.read,note\.write +client_secret +- +- +default +100 +- +no +\d{4}-/);
+    assert.match(lines[3]!, /^reporter +calendar-service:calendar\.read note-service:note\.read +client_secret +- +- +600s +- +- +no +\d{4}-\d\d-\d\dT/);
     const { clients } = await json<{ clients: { clientId: string; tokenTtlSeconds: number | null }[] }>(["client", "list"]);
     assert.deepEqual(clients.map((c) => [c.clientId, c.tokenTtlSeconds]), [["assistant", null], ["batch", null], ["reporter", 600]]);
     assert.doesNotMatch(JSON.stringify(clients), /[A-Za-z0-9_-]{43}/, "no secret");
@@ -293,7 +295,7 @@ describe("auth-admin client commands", () => {
   it("client revoke-secret: only a client with a key may lose its secret", async () => {
     const keyless = await admin(["client", "revoke-secret", "reporter"]);
     assert.equal(keyless.code, 2);
-    assert.match(keyless.stderr, /^auth-admin: client "reporter" has no public key, so without its secret it could not authenticate: register one first/);
+    assert.match(keyless.stderr, /^auth-admin: client "reporter" has no public key or certificate subject, so without its secret it could not authenticate: register one first/);
     assert.equal(await ok(["client", "revoke-secret", "signer"]), "client signer has no secret; nothing changed\n");
     const withSecret = secretFrom(await ok(["client", "rotate-secret", "signer"]));
     assert.equal((await token("signer", withSecret, "note-service", "note.read")).status, 200);
@@ -303,6 +305,29 @@ describe("auth-admin client commands", () => {
     const overlap = await admin(["client", "rotate-secret", "signer", "--overlap", "1h"]);
     assert.equal(overlap.code, 2);
     assert.match(overlap.stderr, /client "signer" has no secret that could keep working; rotate-secret without --overlap gives it one/);
+  });
+
+  it("client add --tls-subject --require-dpop: no secret; update changes both; list shows both", async () => {
+    type Added = Record<string, unknown> & { client: { authMethods: string[]; tlsClientAuthSubjectDn: string | null; requireDpop: boolean } };
+    const added = await json<Added>(["client", "add", "mtls-bot", "--grant", "note-service:note.read", "--tls-subject", "CN = mtls-bot, O=Example", "--require-dpop"]);
+    assert.doesNotMatch(JSON.stringify(added), /secret/i, "no secret is issued");
+    assert.deepEqual([added.client.authMethods, added.client.tlsClientAuthSubjectDn, added.client.requireDpop], [["tls_client_auth"], "CN=mtls-bot,O=Example", true]);
+    assert.match(await ok(["client", "list"]), /^mtls-bot +note-service:note\.read +tls_client_auth +required +CN=mtls-bot,O=Example +default +- +- +no +\d{4}-/m);
+
+    const noWayIn = await admin(["client", "update", "mtls-bot", "--tls-subject", "none"]);
+    assert.equal(noWayIn.code, 2);
+    assert.match(noWayIn.stderr, /client "mtls-bot" would have no secret, public key or certificate subject, and could not authenticate/);
+    const secret = secretFrom(await ok(["client", "rotate-secret", "mtls-bot"]));
+    const text = await ok(["client", "update", "mtls-bot", "--tls-subject", "none", "--no-require-dpop"]);
+    assert.equal(text, "updated client mtls-bot (grants: note-service:note.read; auth: client_secret; token ttl: default; budget: none)\n");
+    assert.equal((await token("mtls-bot", secret, "note-service", "note.read")).status, 200);
+
+    // --require-dpop takes effect at once: a request without a proof is refused.
+    const strict = await json<Added>(["client", "update", "mtls-bot", "--require-dpop", "--tls-subject", "O=Example,CN=mtls-bot"]);
+    assert.deepEqual([strict.client.authMethods, strict.client.tlsClientAuthSubjectDn], [["client_secret", "tls_client_auth"], "O=Example,CN=mtls-bot"]);
+    const refused = await token("mtls-bot", secret, "note-service", "note.read");
+    assert.deepEqual([refused.status, refused.error], [400, "invalid_dpop_proof"]);
+    assert.equal(await ok(["client", "remove", "mtls-bot"]), "removed client mtls-bot; every token it held is revoked\n");
   });
 
   it("client rotate-secret assistant keeps clients.json in step", async () => {
@@ -384,6 +409,8 @@ describe("auth-admin errors", () => {
     ["a ttl with a unit", ["client", "add", "c1", "--grant", "note-service:note.read", "--token-ttl", "1h"], {}, 2, /--token-ttl/],
     ["a budget of 0", ["client", "add", "c1", "--grant", "note-service:note.read", "--max-tokens-per-minute", "0"], {}, 2, /invalid --max-tokens-per-minute "0": use a whole number from 1 to 1000000/],
     ["--key-out with --jwk", ["client", "add", "c1", "--grant", "note-service:note.read", "--key-out", "a.pem", "--jwk", "b.jwk"], {}, 2, /give --key-out or --jwk, not both/],
+    ["a --tls-subject that is not a DN", ["client", "add", "c1", "--grant", "note-service:note.read", "--tls-subject", "reporting"], {}, 2, /invalid --tls-subject "reporting": the subject DN part "reporting" is not TYPE=value; give the certificate's subject as TYPE=value,TYPE=value/],
+    ["a --tls-subject with an empty value", ["client", "update", "assistant", "--tls-subject", "CN="], {}, 2, /invalid --tls-subject "CN=": the subject DN attribute CN has no value; .*, or "none"$/m],
     ["a missing JWK file", ["client", "add", "c1", "--grant", "note-service:note.read", "--jwk", "/nonexistent/key.jwk"], {}, 2, /--jwk "\/nonexistent\/key\.jwk": cannot read it \(ENOENT\)/],
     ["an existing client", ["client", "add", "assistant", "--grant", "note-service:note.read"], {}, 2, /client "assistant" already exists; use "client update assistant" or "client rotate-secret assistant"/],
     ["updating nothing", ["client", "update", "assistant"], {}, 2, /nothing to change: give --grant, --add-grant, --remove-grant/],

@@ -1,8 +1,8 @@
 /**
  * End-to-end tests of everything but the token endpoint's main path: the
  * metadata documents (with the revocation and introspection endpoints, the
- * client authentication methods and scopes_supported from the scope catalog),
- * the JWKS, /healthz, JSON 404 and 405.
+ * client authentication methods, scopes_supported from the scope catalog and
+ * the DPoP proof algorithms), the JWKS, /healthz, JSON 404 and 405.
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
@@ -45,6 +45,7 @@ describe("metadata, JWKS and other routes", () => {
         introspection_endpoint_auth_signing_alg_values_supported: algorithms,
         response_types_supported: [],
         scopes_supported: ["calendar.read", "calendar.write", "note.read", "note.write"], // every scope the proto defines
+        dpop_signing_alg_values_supported: ["ES256", "ES384", "ES512", "PS256", "PS384", "PS512", "RS256", "RS384", "RS512", "EdDSA"],
       });
     });
   }

@@ -10,6 +10,8 @@ export interface TokenInfo {
   scope: string;
   /** Whether it came from the cache (no request to the auth provider). */
   cached: boolean;
+  /** Bearer, or DPoP: bound to the assistant's DPoP key (claims.cnf.jkt). */
+  tokenType: string;
   expiresAt: Date;
   header: ProtectedHeaderParameters;
   claims: JWTPayload;
@@ -29,6 +31,7 @@ export async function showToken(session: AssistantSession, audience: string, sco
     audience,
     scope,
     cached: token.cached,
+    tokenType: token.tokenType,
     expiresAt: new Date(token.expiresAt),
     header: decodeProtectedHeader(token.accessToken),
     claims: decodeJwt(token.accessToken),

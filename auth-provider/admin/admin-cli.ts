@@ -63,19 +63,21 @@ export function buildAdminCli(out: AdminOutput, env: Readonly<Record<string, str
   const client = program.command("client").description("OAuth clients (client_credentials grant)");
   client
     .command("add <id>")
-    .description("register a client (id: 1-64 of A-Z a-z 0-9 . _ -); prints its new secret once, unless it gets a key (--key-out, --jwk)")
+    .description("register a client (id: 1-64 of A-Z a-z 0-9 . _ -); prints its new secret once, unless it gets a key (--key-out, --jwk) or a certificate subject (--tls-subject)")
     .option("--grant <audience:scopes>", "an audience and the scopes it may request there, e.g. note-service:note.read or note-service:note.read,note.write; repeat for more (at least one)", collect)
     .option("--token-ttl <seconds>", "lifetime of its tokens, 60 to 86400 (default: AUTH_TOKEN_TTL_SECONDS)")
     .option("--max-tokens-per-minute <n>", "token requests granted per minute across replicas, 1 to 1000000; beyond: 429 slow_down (default: no budget)")
     .option("--key-out <file>", "authenticate with private_key_jwt: create an ES256 key pair, register the public key, write the private key to file (PKCS#8 PEM, mode 0600; never overwrites); no secret is issued")
     .option("--jwk <file>", "authenticate with private_key_jwt: register the public JWK in file; no secret is issued")
+    .option("--tls-subject <dn>", 'authenticate with a client certificate (tls_client_auth, needs AUTH_CLIENT_CA_FILE): the subject DN it must carry, in the certificate\'s order, e.g. "CN=reporting,O=Example"; no secret is issued')
+    .option("--require-dpop", "refuse its token requests without a DPoP proof, so every token it gets is bound to its key")
     // The lists grants replaced, kept hidden so that old scripts get a message that points to --grant.
     .addOption(new Option("--scope <scopes>").hideHelp())
     .addOption(new Option("--audience <audiences>").hideHelp())
     .action(run(async (dir, id: string, options: AddClientOptions) => ({ kind: "client-added", added: await addClient(dir, id, options) })));
   client
     .command("update <id>")
-    .description("change a client's grants, token lifetime, budget or public key (at least one change)")
+    .description("change a client's grants, token lifetime, budget, public key, certificate subject or DPoP requirement (at least one change)")
     .option("--grant <audience:scopes>", "replace every grant with these (repeatable)", collect)
     .option("--add-grant <audience:scopes>", "add scopes for an audience (repeatable)", collect)
     .option("--remove-grant <audience:scopes>", "remove scopes for an audience (repeatable); the last grant cannot go", collect)
@@ -83,10 +85,13 @@ export function buildAdminCli(out: AdminOutput, env: Readonly<Record<string, str
     .option("--max-tokens-per-minute <n|none>", 'token requests granted per minute, 1 to 1000000, or "none" for no budget')
     .option("--key-out <file>", "replace its public key with a new ES256 key pair; the private key goes to file (mode 0600; never overwrites)")
     .option("--jwk <file>", "replace its public key with the public JWK in file")
+    .option("--tls-subject <dn|none>", 'the subject DN its client certificate must carry (tls_client_auth), e.g. "CN=reporting,O=Example", or "none" to stop certificate authentication')
+    .option("--require-dpop", "refuse its token requests without a DPoP proof from now on")
+    .option("--no-require-dpop", "accept its token requests without a DPoP proof again")
     .action(run(async (dir, id: string, options: UpdateClientOptions) => ({ kind: "client-updated", updated: await updateClient(dir, id, options) })));
   client
     .command("list")
-    .description("every client: id, grants, auth methods, token lifetime, budget, end of a secret rotation overlap, disabled, created")
+    .description("every client: id, grants, auth methods, DPoP required, certificate subject, token lifetime, budget, end of a secret rotation overlap, disabled, created")
     .action(run(async (dir) => ({ kind: "clients", clients: await listClients(dir) })));
   client
     .command("disable <id>")
@@ -107,7 +112,7 @@ export function buildAdminCli(out: AdminOutput, env: Readonly<Record<string, str
     .action(run(async (dir, id: string, options: RotateSecretOptions) => ({ kind: "client-secret", rotated: await rotateClientSecret(dir, id, options) })));
   client
     .command("revoke-secret <id>")
-    .description("with --old: end a rotation overlap now (the previous secret stops working); without: remove the secret of a client that has a public key, so it authenticates with private_key_jwt only")
+    .description("with --old: end a rotation overlap now (the previous secret stops working); without: remove the secret of a client that has a public key or a certificate subject, so it authenticates with those only")
     .option("--old", "revoke only the previous secret of a running overlap")
     .action(run(async (dir, id: string, options: { old?: boolean }) => ({ kind: "client-secret-revoked", revocation: await revokeClientSecret(dir, id, options) })));
 

@@ -7,6 +7,7 @@
 import { CliError } from "../../common/cli-error.js";
 import type { Grant } from "../clients/client-record.js";
 import { normalizeGrants } from "../clients/grants.js";
+import { canonicalSubjectDn } from "../clients/tls-subject-dn.js";
 import { extraAudiencesVariable, type ScopeCatalog } from "../policy/scope-catalog.js";
 
 /** Client ids: 1 to 64 characters of A-Z a-z 0-9 . _ - */
@@ -129,6 +130,22 @@ export function checkGrantsInCatalog(option: string, grants: readonly Grant[], c
         `${option}: audience ${printable(grant.audience)} defines no scope ${unknown.map(printable).join(", ")}; its scopes are ${entry.scopes.join(" ")}`,
       );
     }
+  }
+}
+
+/**
+ * A --tls-subject value: the subject DN a client certificate must carry (RFC 4514 text in the certificate's order,
+ * e.g. "CN=reporting,O=Example"), in canonical form (clients/tls-subject-dn.ts). With allowNone (`client update`),
+ * "none" gives null: no certificate authentication. A usage error saying what is wrong.
+ */
+export function parseTlsSubject(value: string, options: { allowNone?: boolean } = {}): string | null {
+  if (options.allowNone && value === "none") return null;
+  try {
+    return canonicalSubjectDn(value);
+  } catch (err) {
+    const none = options.allowNone ? ', or "none"' : "";
+    const why = err instanceof TypeError ? err.message : String(err);
+    throw new CliError("usage", `invalid --tls-subject ${printable(value)}: ${why}; give the certificate's subject as TYPE=value,TYPE=value in its order, e.g. "CN=reporting,O=Example"${none}`);
   }
 }
 

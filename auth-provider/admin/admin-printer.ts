@@ -64,16 +64,18 @@ export function createAdminPrinter(format: OutputFormat, out: AdminOutput): { pr
         case "client-secret-revoked": {
           const { client, revoked, changed } = result.revocation;
           if (revoked === "old") return line(changed ? `the previous secret of client ${client.clientId} no longer works` : `no secret rotation overlap is running for client ${client.clientId}; nothing changed`);
-          return line(changed ? `removed the secret of client ${client.clientId}; it authenticates with private_key_jwt only` : `client ${client.clientId} has no secret; nothing changed`);
+          return line(changed ? `removed the secret of client ${client.clientId}; it authenticates with ${client.authMethods.join(" or ")} only` : `client ${client.clientId} has no secret; nothing changed`);
         }
         case "clients":
           if (result.clients.length === 0) return line("no clients");
           return table(
-            ["CLIENT ID", "GRANTS", "AUTH", "TTL", "TOKENS/MIN", "OVERLAP ENDS", "DISABLED", "CREATED"],
+            ["CLIENT ID", "GRANTS", "AUTH", "DPOP", "TLS SUBJECT", "TTL", "TOKENS/MIN", "OVERLAP ENDS", "DISABLED", "CREATED"],
             result.clients.map((c) => [
               c.clientId,
               formatGrants(c.grants),
               c.authMethods.join(",") || "-",
+              c.requireDpop ? "required" : "-",
+              c.tlsClientAuthSubjectDn ?? "-",
               ttl(c),
               c.maxTokensPerMinute === null ? "-" : String(c.maxTokensPerMinute),
               c.overlapEndsAt ?? "-",
@@ -147,5 +149,7 @@ function ttl(client: ClientView): string {
 
 function summary(client: ClientView): string {
   const budget = client.maxTokensPerMinute === null ? "none" : `${client.maxTokensPerMinute} tokens/min`;
-  return `grants: ${formatGrants(client.grants)}; auth: ${client.authMethods.join(", ") || "none"}; token ttl: ${ttl(client)}; budget: ${budget}`;
+  const subject = client.tlsClientAuthSubjectDn === null ? "" : `; tls subject: ${client.tlsClientAuthSubjectDn}`;
+  const dpop = client.requireDpop ? "; DPoP required" : "";
+  return `grants: ${formatGrants(client.grants)}; auth: ${client.authMethods.join(", ") || "none"}${subject}${dpop}; token ttl: ${ttl(client)}; budget: ${budget}`;
 }

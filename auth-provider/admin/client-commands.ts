@@ -3,7 +3,9 @@
  * clients: typed functions over an opened data directory that return data for
  * the printer. Secrets are generated here, returned once for printing, and
  * stored only as hashes; private keys are written to the operator's file and
- * never stored. Grants are checked against the scope catalog first.
+ * never stored. A client registered with a public key or a certificate subject
+ * gets no secret (`client rotate-secret` gives it one). Grants are checked
+ * against the scope catalog first.
  */
 import type { JWK } from "jose";
 import type { ClientChanges, ClientRecord, Grant } from "../clients/client-record.js";
@@ -18,6 +20,7 @@ import {
   parseClientId,
   parseGrants,
   parseMaxTokensPerMinute,
+  parseTlsSubject,
   parseTokenTtl,
   parseTokenTtlChange,
 } from "./admin-input.js";
@@ -42,6 +45,9 @@ export interface AddClientOptions {
   readonly maxTokensPerMinute?: string | undefined;
   readonly keyOut?: string | undefined;
   readonly jwk?: string | undefined;
+  /** tls_client_auth: the subject DN its certificate must carry. */
+  readonly tlsSubject?: string | undefined;
+  readonly requireDpop?: boolean | undefined;
   /** The options grants replaced: refused with a pointer to --grant. */
   readonly scope?: string | undefined;
   readonly audience?: string | undefined;
@@ -49,8 +55,9 @@ export interface AddClientOptions {
 
 /**
  * Registers a client for the client_credentials grant: with a public key (--key-out makes a key pair, --jwk reads
- * one), else with a new secret. Usage error when the id is taken, an option is invalid, or a grant names an audience
- * or scope the catalog does not know.
+ * one) and/or a certificate subject (--tls-subject), else with a new secret; --require-dpop refuses its token requests
+ * without a DPoP proof. Usage error when the id is taken, an option is invalid, or a grant names an audience or scope
+ * the catalog does not know.
  */
 export async function addClient(dir: AdminDataDir, id: string, options: AddClientOptions): Promise<ClientCredentials> {
   if (options.scope !== undefined || options.audience !== undefined) {
@@ -62,14 +69,16 @@ export async function addClient(dir: AdminDataDir, id: string, options: AddClien
   const tokenTtlSeconds = options.tokenTtl === undefined ? undefined : parseTokenTtl(options.tokenTtl);
   const maxTokensPerMinute = options.maxTokensPerMinute === undefined ? undefined : parseMaxTokensPerMinute(options.maxTokensPerMinute)!;
   if (options.keyOut !== undefined && options.jwk !== undefined) throw new CliError("usage", "give --key-out or --jwk, not both");
+  const tlsClientAuthSubjectDn = options.tlsSubject === undefined ? undefined : parseTlsSubject(options.tlsSubject)!;
   if ((await dir.store.clients.find(clientId)) !== undefined) {
     throw new CliError("usage", `client "${clientId}" already exists; use "client update ${clientId}" or "client rotate-secret ${clientId}"`);
   }
   const key = await publicKeyFromOptions(options);
-  const clientSecret = key === undefined ? generateClientSecret() : undefined;
+  const clientSecret = key === undefined && tlsClientAuthSubjectDn === undefined ? generateClientSecret() : undefined;
   let record: ClientRecord;
   try {
-    const newClient = { clientId, grants, grantTypes: ["client_credentials"], tokenTtlSeconds, maxTokensPerMinute };
+    const requireDpop = options.requireDpop === true;
+    const newClient = { clientId, grants, grantTypes: ["client_credentials"], tokenTtlSeconds, maxTokensPerMinute, tlsClientAuthSubjectDn, requireDpop };
     record = await dir.store.clients.register({ ...newClient, secret: clientSecret, publicJwk: key?.publicJwk });
   } catch (err) {
     key?.discard();
@@ -88,13 +97,18 @@ export interface UpdateClientOptions {
   readonly maxTokensPerMinute?: string | undefined;
   readonly keyOut?: string | undefined;
   readonly jwk?: string | undefined;
+  /** A subject DN, or "none". */
+  readonly tlsSubject?: string | undefined;
+  /** --require-dpop (true) or --no-require-dpop (false). */
+  readonly requireDpop?: boolean | undefined;
 }
 
 /**
  * Changes a client: --grant replaces every grant, --add-grant and --remove-grant change some; --token-ttl "default"
- * and --max-tokens-per-minute "none" clear the value; --jwk or --key-out replace the public key (the secret stays).
- * Usage error when nothing is to change, a removed grant is not there, the last grant would go, or a new grant is
- * unknown to the catalog; not_found for an unknown client.
+ * and --max-tokens-per-minute "none" clear the value; --jwk or --key-out replace the public key (the secret stays);
+ * --tls-subject sets or ("none") removes the certificate subject; --require-dpop / --no-require-dpop.
+ * Usage error when nothing is to change, a removed grant is not there, the last grant would go, a new grant is
+ * unknown to the catalog, or the client would be left without a way to authenticate; not_found for an unknown client.
  */
 export async function updateClient(dir: AdminDataDir, id: string, options: UpdateClientOptions): Promise<ClientCredentials> {
   const before = await existingClient(dir, id);
@@ -103,9 +117,14 @@ export async function updateClient(dir: AdminDataDir, id: string, options: Updat
   if (grants !== undefined) changes.grants = grants;
   if (options.tokenTtl !== undefined) changes.tokenTtlSeconds = parseTokenTtlChange(options.tokenTtl);
   if (options.maxTokensPerMinute !== undefined) changes.maxTokensPerMinute = parseMaxTokensPerMinute(options.maxTokensPerMinute, { allowNone: true });
+  if (options.tlsSubject !== undefined) changes.tlsClientAuthSubjectDn = parseTlsSubject(options.tlsSubject, { allowNone: true });
+  if (options.requireDpop !== undefined) changes.requireDpop = options.requireDpop;
   if (options.keyOut !== undefined && options.jwk !== undefined) throw new CliError("usage", "give --key-out or --jwk, not both");
   if (Object.keys(changes).length === 0 && options.keyOut === undefined && options.jwk === undefined) {
-    throw new CliError("usage", "nothing to change: give --grant, --add-grant, --remove-grant, --token-ttl, --max-tokens-per-minute, --jwk or --key-out");
+    throw new CliError(
+      "usage",
+      "nothing to change: give --grant, --add-grant, --remove-grant, --token-ttl, --max-tokens-per-minute, --jwk, --key-out, --tls-subject, --require-dpop or --no-require-dpop",
+    );
   }
   const key = await publicKeyFromOptions(options);
   if (key !== undefined) changes.publicJwk = key.publicJwk;

@@ -59,8 +59,8 @@ export interface SecretRevocation {
 
 /**
  * With old: ends a running overlap at once (changed false when none runs). Without: removes the client's secret
- * (and any previous one), so it authenticates only with private_key_jwt; a usage error when it has no public key,
- * changed false when it has no secret. not_found for an unknown client.
+ * (and any previous one), so it authenticates only with private_key_jwt or tls_client_auth; a usage error when it has
+ * neither a public key nor a certificate subject, changed false when it has no secret. not_found for an unknown client.
  */
 export async function revokeClientSecret(dir: AdminDataDir, id: string, options: { old?: boolean | undefined } = {}): Promise<SecretRevocation> {
   const client = await existingClient(dir, id);
@@ -68,10 +68,10 @@ export async function revokeClientSecret(dir: AdminDataDir, id: string, options:
     const changed = await dir.store.clients.endSecretOverlap(client.clientId);
     return { client: toClientView((await dir.store.clients.find(client.clientId))!), revoked: "old", changed };
   }
-  if (client.publicJwk === undefined) {
+  if (client.publicJwk === undefined && client.tlsClientAuthSubjectDn === undefined) {
     throw new CliError(
       "usage",
-      `client "${client.clientId}" has no public key, so without its secret it could not authenticate: register one first ("client update ${client.clientId} --key-out FILE" or "--jwk FILE"), or use --old to end a rotation overlap`,
+      `client "${client.clientId}" has no public key or certificate subject, so without its secret it could not authenticate: register one first ("client update ${client.clientId} --key-out FILE", "--jwk FILE" or "--tls-subject DN"), or use --old to end a rotation overlap`,
     );
   }
   if (!client.hasSecret) return { client: toClientView(client), revoked: "all", changed: false };

@@ -27,6 +27,8 @@ function client(overrides: Partial<ClientRecord> = {}): ClientRecord {
     hasSecret: false,
     previousSecretValidUntil: undefined,
     publicJwk,
+    tlsClientAuthSubjectDn: undefined,
+    requireDpop: false,
     disabled: false,
     createdAt: "2030-01-01T00:00:00.000Z",
     updatedAt: "2030-01-01T00:00:00.000Z",

@@ -1,20 +1,35 @@
 /**
  * Who is calling the token, revocation and introspection endpoints: client
  * credentials from HTTP Basic (client_secret_basic), from the body
- * (client_secret_post), or a signed client assertion (private_key_jwt,
- * client-assertion.ts), checked against the client store. Every failure to
- * authenticate with a secret gives the same answer, so callers cannot tell
- * unknown clients from wrong secrets or disabled clients; an assertion's
- * answer says what is wrong with it, but never whether the client exists.
+ * (client_secret_post), a signed client assertion (private_key_jwt,
+ * client-assertion.ts), or, when AUTH_CLIENT_CA_FILE is set, a client
+ * certificate with only client_id in the body (tls_client_auth, RFC 8705
+ * §2.1), checked against the client store. Every failure to authenticate with
+ * a secret or a certificate gives the same answer, so callers cannot tell
+ * unknown clients from wrong secrets, other subjects or disabled clients; an
+ * assertion's answer says what is wrong with it, and a certificate's whether
+ * it chains to the client CA, but never whether the client exists.
  */
 import { assertedClientId, jwtBearerAssertionType, verifyClientAssertion, type ClientAssertionOptions } from "./client-assertion.js";
+import type { PresentedCertificate } from "./client-certificate.js";
 import type { ClientRecord } from "./client-record.js";
+import { parseDistinguishedName, sameDistinguishedName } from "./tls-subject-dn.js";
 import { OAuthError, quoteValue } from "../token/oauth-error.js";
 
-/** The client authentication methods this server supports, in the order the metadata lists them. */
+/** The client authentication methods this server supports without client certificates, in the order the metadata lists them. */
 export const clientAuthMethods = ["client_secret_basic", "client_secret_post", "private_key_jwt"] as const;
 
-export type ClientAuthMethod = (typeof clientAuthMethods)[number];
+/** RFC 8705 §2.1: PKI mutual TLS, offered when AUTH_CLIENT_CA_FILE is set. */
+export const tlsClientAuthMethod = "tls_client_auth";
+
+export type ClientAuthMethod = (typeof clientAuthMethods)[number] | typeof tlsClientAuthMethod;
+
+/** The methods a server offers: tls_client_auth too when it requests client certificates. */
+export function offeredClientAuthMethods(tlsClientAuth: boolean): ClientAuthMethod[] {
+  const methods: ClientAuthMethod[] = [...clientAuthMethods];
+  if (tlsClientAuth) methods.push(tlsClientAuthMethod);
+  return methods;
+}
 
 /** Credentials a client presented, not yet checked. */
 export type PresentedCredentials =
@@ -28,6 +43,11 @@ export type PresentedCredentials =
       /** The assertion's sub (agreeing with its iss and any client_id sent), not yet verified. */
       readonly clientId: string;
       readonly assertion: string;
+    }
+  | {
+      readonly method: typeof tlsClientAuthMethod;
+      readonly clientId: string;
+      readonly certificate: PresentedCertificate;
     };
 
 /** Client credentials as found in the request body (each may be absent). */
@@ -40,15 +60,24 @@ export interface BodyCredentials {
 
 const failed = "client authentication failed";
 
+/** What the connection offers beside the request: whether tls_client_auth is on, and the certificate presented. */
+export interface ConnectionCredentials {
+  /** Whether the server requests client certificates (AUTH_CLIENT_CA_FILE); default false. */
+  readonly tlsClientAuth?: boolean;
+  readonly certificate?: PresentedCertificate | undefined;
+}
+
 /**
- * Picks the credentials out of the Authorization header and the body.
+ * Picks the credentials out of the Authorization header, the body and (for tls_client_auth) the connection: with
+ * tls_client_auth on, a body with client_id and no secret or assertion is a tls_client_auth attempt.
  * @throws OAuthError invalid_request when several methods are used or a body client_id contradicts the header;
  *   invalid_client (401) when there are no credentials or they are malformed (an assertion that is not a JWT, whose
- *   iss and sub differ, or whose sub contradicts client_id).
+ *   iss and sub differ, or whose sub contradicts client_id; client_id alone without a client certificate).
  */
 export function readPresentedCredentials(
   authorization: string | undefined,
   body: BodyCredentials,
+  connection: ConnectionCredentials = {},
 ): PresentedCredentials {
   if (body.clientAssertion !== undefined || body.clientAssertionType !== undefined) {
     if (authorization !== undefined || body.clientSecret !== undefined) {
@@ -75,13 +104,24 @@ export function readPresentedCredentials(
   if (body.clientId !== undefined && body.clientSecret !== undefined) {
     return { method: "client_secret_post", clientId: body.clientId, clientSecret: body.clientSecret };
   }
+  if (body.clientId !== undefined && connection.tlsClientAuth === true) {
+    if (connection.certificate === undefined) {
+      throw new OAuthError(
+        "invalid_client",
+        "client_secret is missing, and no client certificate was presented: send client_secret, or present the " +
+          "client certificate (tls_client_auth) on the TLS connection",
+      );
+    }
+    return { method: tlsClientAuthMethod, clientId: body.clientId, certificate: connection.certificate };
+  }
   if (body.clientId !== undefined) throw new OAuthError("invalid_client", "client_secret is missing");
   if (body.clientSecret !== undefined) throw new OAuthError("invalid_client", "client_id is missing");
+  const tls = connection.tlsClientAuth === true ? ", or present a client certificate and send only client_id (tls_client_auth)" : "";
   throw new OAuthError(
     "invalid_client",
     "client authentication is required: use HTTP Basic (client_secret_basic), send client_id and client_secret " +
-      `in the body (client_secret_post), or send client_assertion_type=${jwtBearerAssertionType} and a signed ` +
-      "client_assertion (private_key_jwt)",
+      `in the body (client_secret_post), send client_assertion_type=${jwtBearerAssertionType} and a signed ` +
+      `client_assertion (private_key_jwt)${tls}`,
     { basicChallenge: true },
   );
 }
@@ -141,21 +181,38 @@ export interface ClientAuthenticationDeps extends Omit<ClientAssertionOptions, "
 
 /**
  * Checks presented credentials against the store.
- * @throws OAuthError invalid_client: "client authentication failed" for an unknown client, a wrong secret or a
- *   disabled client alike (with a Basic challenge when Basic was used); for an assertion, what is wrong with it
- *   (client-assertion.ts). The store's error when it cannot answer.
+ * @throws OAuthError invalid_client: "client authentication failed" for an unknown client, a wrong secret, a
+ *   certificate with another subject or a disabled client alike (with a Basic challenge when Basic was used); for an
+ *   assertion, what is wrong with it (client-assertion.ts); for a certificate that does not chain to the client CA,
+ *   that. The store's error when it cannot answer.
  */
 export async function authenticateClient(deps: ClientAuthenticationDeps, credentials: PresentedCredentials): Promise<ClientRecord> {
   if (credentials.method === "private_key_jwt") {
     const client = await deps.clients.find(credentials.clientId);
     return verifyClientAssertion(credentials.assertion, credentials.clientId, client, deps);
   }
+  if (credentials.method === tlsClientAuthMethod) return authenticateByCertificate(deps, credentials.clientId, credentials.certificate);
   const client = await deps.clients.authenticate(credentials.clientId, credentials.clientSecret);
   if (client === undefined) {
     throw new OAuthError("invalid_client", failed, {
       basicChallenge: credentials.method === "client_secret_basic",
     });
   }
+  return client;
+}
+
+// tls_client_auth (RFC 8705 §2.1.2): a certificate that chains to the client CA, whose subject is the client's DN.
+async function authenticateByCertificate(deps: ClientAuthenticationDeps, clientId: string, certificate: PresentedCertificate): Promise<ClientRecord> {
+  if (!certificate.trusted) {
+    throw new OAuthError(
+      "invalid_client",
+      `the client certificate is not trusted (${certificate.untrustedReason ?? "unknown"}): it must be issued by a CA of the auth provider's AUTH_CLIENT_CA_FILE and valid now`,
+    );
+  }
+  const client = await deps.clients.find(clientId);
+  const registered = client?.disabled === false ? client.tlsClientAuthSubjectDn : undefined;
+  if (client === undefined || registered === undefined || certificate.subject === undefined) throw new OAuthError("invalid_client", failed);
+  if (!sameDistinguishedName(parseDistinguishedName(registered), certificate.subject)) throw new OAuthError("invalid_client", failed);
   return client;
 }
 

@@ -8,6 +8,7 @@ import type { ClientChanges, Grant, NewClient } from "./client-record.js";
 import { normalizeGrants } from "./grants.js";
 import { checkPublicJwkShape } from "./public-jwk.js";
 import { weakSecretReason } from "./secret-strength.js";
+import { canonicalSubjectDn } from "./tls-subject-dn.js";
 
 // RFC 6749 §3.3 scope-token characters; audiences and grant types use the same rule (space-delimited in tokens).
 const token = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
@@ -17,11 +18,13 @@ export function checkNewClient(client: NewClient): void {
   if (typeof client.clientId !== "string" || !/^[\x21-\x7e]{1,128}$/.test(client.clientId)) {
     throw new TypeError("clientId must be 1 to 128 visible ASCII characters");
   }
-  if (client.secret === undefined && client.publicJwk === undefined) {
-    throw new TypeError("secret or publicJwk is required: a client without either could not authenticate");
+  if (client.secret === undefined && client.publicJwk === undefined && client.tlsClientAuthSubjectDn === undefined) {
+    throw new TypeError("secret, publicJwk or tlsClientAuthSubjectDn is required: a client without any could not authenticate");
   }
   if (client.secret !== undefined) checkSecret(client.secret);
   if (client.publicJwk !== undefined) checkPublicJwkShape(client.publicJwk);
+  if (client.tlsClientAuthSubjectDn !== undefined) tlsSubjectDnToStore(client.tlsClientAuthSubjectDn);
+  checkRequireDpop(client.requireDpop);
   checkGrants(client.grants);
   if (!Array.isArray(client.grantTypes) || client.grantTypes.length === 0 || !client.grantTypes.every((item) => typeof item === "string" && token.test(item))) {
     throw new TypeError("grantTypes must be a non-empty list of tokens without spaces, quotes or backslashes");
@@ -36,6 +39,25 @@ export function checkChanges(changes: ClientChanges): void {
   if (changes.tokenTtlSeconds !== null) checkTokenTtl(changes.tokenTtlSeconds);
   if (changes.maxTokensPerMinute !== null) checkMaxTokensPerMinute(changes.maxTokensPerMinute);
   if (changes.publicJwk !== undefined && changes.publicJwk !== null) checkPublicJwkShape(changes.publicJwk);
+  if (changes.tlsClientAuthSubjectDn !== undefined && changes.tlsClientAuthSubjectDn !== null) tlsSubjectDnToStore(changes.tlsClientAuthSubjectDn);
+  checkRequireDpop(changes.requireDpop);
+}
+
+/**
+ * A subject DN as stored: its canonical form (tls-subject-dn.ts), so that "CN = a, O = b" and "CN=a,O=b" are one DN.
+ * @throws TypeError naming tlsClientAuthSubjectDn and saying what is wrong with it.
+ */
+export function tlsSubjectDnToStore(dn: string): string {
+  try {
+    return canonicalSubjectDn(dn);
+  } catch (err) {
+    throw new TypeError(`tlsClientAuthSubjectDn: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+/** undefined or a boolean. */
+function checkRequireDpop(value: boolean | undefined): void {
+  if (value !== undefined && typeof value !== "boolean") throw new TypeError("requireDpop must be true or false");
 }
 
 /** At least one grant; each audience and scope an RFC 6749 §3.3 token; each grant with at least one scope. */

@@ -1,8 +1,9 @@
 /**
  * A registered OAuth client as every part of the auth provider sees it: what
  * it may request (grants: scopes per audience), how it authenticates (a
- * secret, a public key for private_key_jwt, or both) and its limits. Never
- * holds a secret or a private key.
+ * secret, a public key for private_key_jwt, a certificate subject for
+ * tls_client_auth, or several), whether its tokens must be DPoP-bound, and its
+ * limits. Never holds a secret or a private key.
  */
 import type { JWK } from "jose";
 
@@ -29,13 +30,20 @@ export interface ClientRecord {
   readonly previousSecretValidUntil: string | undefined;
   /** The public key for private_key_jwt (RFC 7523), with its `kid`; undefined when none is registered. */
   readonly publicJwk: JWK | undefined;
+  /**
+   * tls_client_auth (RFC 8705 §2.1): the subject DN its client certificate must carry, in the canonical form of
+   * tls-subject-dn.ts; undefined when the client does not authenticate with a certificate.
+   */
+  readonly tlsClientAuthSubjectDn: string | undefined;
+  /** Whether its token requests must carry a DPoP proof (RFC 9449): every token it gets is then DPoP-bound. */
+  readonly requireDpop: boolean;
   readonly disabled: boolean;
   /** ISO 8601 times. */
   readonly createdAt: string;
   readonly updatedAt: string;
 }
 
-/** What register() needs. At least one of secret and publicJwk. */
+/** What register() needs. At least one of secret, publicJwk and tlsClientAuthSubjectDn. */
 export interface NewClient {
   /** 1 to 128 visible ASCII characters. */
   readonly clientId: string;
@@ -43,6 +51,10 @@ export interface NewClient {
   readonly secret?: string | undefined;
   /** A public EC, RSA or OKP JWK (no private members). */
   readonly publicJwk?: JWK | undefined;
+  /** An RFC 4514 subject DN (stored in canonical form, tls-subject-dn.ts). */
+  readonly tlsClientAuthSubjectDn?: string | undefined;
+  /** Default false. */
+  readonly requireDpop?: boolean | undefined;
   /** At least one; audiences and scopes are RFC 6749 §3.3 tokens. */
   readonly grants: readonly Grant[];
   readonly grantTypes: readonly string[];
@@ -58,4 +70,6 @@ export interface ClientChanges {
   readonly tokenTtlSeconds?: number | null;
   readonly maxTokensPerMinute?: number | null;
   readonly publicJwk?: JWK | null;
+  readonly tlsClientAuthSubjectDn?: string | null;
+  readonly requireDpop?: boolean;
 }

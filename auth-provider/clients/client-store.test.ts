@@ -45,7 +45,7 @@ describe("client store", () => {
   });
 
   it("gives an unmigrated database the auth schema", () => {
-    assert.deepEqual(db.prepare("SELECT version FROM schema_migrations WHERE component = 'auth' ORDER BY version").all(), [{ version: 1 }, { version: 2 }]);
+    assert.deepEqual(db.prepare("SELECT version FROM schema_migrations WHERE component = 'auth' ORDER BY version").all(), [{ version: 1 }, { version: 2 }, { version: 3 }]);
   });
 
   it("registers and finds a client, without its secret, with its grants normalised", () => {
@@ -202,7 +202,7 @@ describe("client store", () => {
     const refused: [Partial<NewClient>, RegExp][] = [
       [{ clientId: "has space" }, /clientId/],
       [{ secret: "short" }, /client secret/],
-      [{ secret: undefined }, /secret or publicJwk/],
+      [{ secret: undefined }, /secret, publicJwk or tlsClientAuthSubjectDn/],
       [{ grants: [] }, /grants/],
       [{ grants: [{ audience: "a b", scopes: ["s"] }] }, /audience/],
       [{ grants: [{ audience: "calendar-service", scopes: [] }] }, /at least one scope/],

@@ -17,7 +17,7 @@ import { authComponent, authMigrations } from "../storage/auth-migrations.js";
 import { legacyGrantsOf, logLegacyConversion, splitList, type LegacyClientRow } from "../storage/legacy-grants.js";
 import { createSqliteRevocations } from "../storage/sqlite-revocations.js";
 import type { ClientChanges, ClientRecord, NewClient } from "./client-record.js";
-import { checkChanges, checkNewClient, checkOverlapSeconds, checkSecret, grantsFromJson, grantsToJson } from "./client-fields.js";
+import { checkChanges, checkNewClient, checkOverlapSeconds, checkSecret, grantsFromJson, grantsToJson, tlsSubjectDnToStore } from "./client-fields.js";
 
 export type { ClientChanges, ClientRecord, Grant, NewClient } from "./client-record.js";
 export { checkNewClient, checkSecret } from "./client-fields.js";
@@ -63,6 +63,8 @@ interface ClientRow extends LegacyClientRow {
   previous_secret_hash: string | null;
   previous_secret_valid_until: string | null;
   public_jwk: string | null;
+  tls_client_auth_subject_dn: string | null;
+  require_dpop: number;
   token_ttl_seconds: number | null;
   max_tokens_per_minute: number | null;
   disabled: number;
@@ -101,8 +103,8 @@ export function createClientStore(db: AuthDatabase, hashKey: Buffer, options: Cl
   };
 
   const insert = db.prepare(
-    `INSERT INTO clients (client_id, grants, grant_types, secret_hash, public_jwk, token_ttl_seconds, max_tokens_per_minute,
-       disabled, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?)`,
+    `INSERT INTO clients (client_id, grants, grant_types, secret_hash, public_jwk, tls_client_auth_subject_dn, require_dpop,
+       token_ttl_seconds, max_tokens_per_minute, disabled, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)`,
   );
   const select = db.prepare<[string], ClientRow>("SELECT * FROM clients WHERE client_id = ?");
   // Exactly one row of the same shape whether or not the client exists (client_id is the primary key).
@@ -131,6 +133,8 @@ export function createClientStore(db: AuthDatabase, hashKey: Buffer, options: Cl
             token_ttl_seconds = CASE WHEN @setTtl = 1 THEN @ttl ELSE token_ttl_seconds END,
             max_tokens_per_minute = CASE WHEN @setMax = 1 THEN @max ELSE max_tokens_per_minute END,
             public_jwk = CASE WHEN @setJwk = 1 THEN @jwk ELSE public_jwk END,
+            tls_client_auth_subject_dn = CASE WHEN @setDn = 1 THEN @dn ELSE tls_client_auth_subject_dn END,
+            require_dpop = CASE WHEN @setDpop = 1 THEN @dpop ELSE require_dpop END,
             updated_at = @now
       WHERE client_id = @clientId`,
   );
@@ -150,7 +154,7 @@ export function createClientStore(db: AuthDatabase, hashKey: Buffer, options: Cl
       work();
     } catch (err) {
       if ((err as { code?: string }).code !== "SQLITE_CONSTRAINT_CHECK") throw err;
-      throw new TypeError(`client "${clientId}" would have neither a secret nor a public key, and could not authenticate`);
+      throw new TypeError(`client "${clientId}" would have no secret, public key or certificate subject, and could not authenticate`);
     }
   };
   // Every token issued before now, including those of the current second (tokens carry iat in whole seconds).
@@ -169,6 +173,8 @@ export function createClientStore(db: AuthDatabase, hashKey: Buffer, options: Cl
           client.grantTypes.join(" "),
           client.secret === undefined ? null : hash(client.secret).toString("hex"),
           client.publicJwk === undefined ? null : JSON.stringify(client.publicJwk),
+          client.tlsClientAuthSubjectDn === undefined ? null : tlsSubjectDnToStore(client.tlsClientAuthSubjectDn),
+          client.requireDpop === true ? 1 : 0,
           client.tokenTtlSeconds ?? null,
           client.maxTokensPerMinute ?? null,
           at,
@@ -232,6 +238,10 @@ export function createClientStore(db: AuthDatabase, hashKey: Buffer, options: Cl
           max: changes.maxTokensPerMinute ?? null,
           setJwk: changes.publicJwk === undefined ? 0 : 1,
           jwk: changes.publicJwk == null ? null : JSON.stringify(changes.publicJwk),
+          setDn: changes.tlsClientAuthSubjectDn === undefined ? 0 : 1,
+          dn: changes.tlsClientAuthSubjectDn == null ? null : tlsSubjectDnToStore(changes.tlsClientAuthSubjectDn),
+          setDpop: changes.requireDpop === undefined ? 0 : 1,
+          dpop: changes.requireDpop === true ? 1 : 0,
           now: iso(),
         });
         if (result.changes === 0) throw new Error(`client "${clientId}" does not exist`);
@@ -278,6 +288,8 @@ function toRecord(row: ClientRow, nowMs: number): ClientRecord {
     hasSecret: row.secret_hash !== null,
     previousSecretValidUntil: row.previous_secret_hash !== null && until !== null && Date.parse(until) > nowMs ? until : undefined,
     publicJwk: row.public_jwk === null ? undefined : JSON.parse(row.public_jwk),
+    tlsClientAuthSubjectDn: row.tls_client_auth_subject_dn ?? undefined,
+    requireDpop: row.require_dpop === 1,
     disabled: row.disabled === 1,
     createdAt: row.created_at,
     updatedAt: row.updated_at,

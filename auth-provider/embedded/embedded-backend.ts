@@ -67,6 +67,7 @@ export async function startEmbeddedBackend(config: AuthProviderConfig, issuer: s
       signer,
       tokenTtlSeconds: config.tokenTtlSeconds,
       failedAuthLimiter,
+      tlsClientAuth: config.clientCa !== undefined,
       isStoreUnavailable: store.isUnavailable,
       onThrottle: (throttle, attempt) =>
         logger.warn("too many failed client authentications; refusing for a while", {

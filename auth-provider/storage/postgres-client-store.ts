@@ -12,7 +12,7 @@ import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import type { Logger } from "../../common/json-logger.js";
 import type { PostgresPool } from "../../common/database/postgres-pool.js";
 import type { ClientRecord } from "../clients/client-record.js";
-import { checkChanges, checkNewClient, checkOverlapSeconds, checkSecret, grantsFromJson, grantsToJson } from "../clients/client-fields.js";
+import { checkChanges, checkNewClient, checkOverlapSeconds, checkSecret, grantsFromJson, grantsToJson, tlsSubjectDnToStore } from "../clients/client-fields.js";
 import { checkPublicJwk } from "../clients/public-jwk.js";
 import type { ScopeCatalog } from "../policy/scope-catalog.js";
 import type { ClientRepository } from "./auth-store.js";
@@ -25,6 +25,8 @@ interface ClientRow {
   has_secret: boolean;
   previous_secret_valid_until: Date | null;
   public_jwk: string | null;
+  tls_client_auth_subject_dn: string | null;
+  require_dpop: boolean;
   token_ttl_seconds: number | null;
   max_tokens_per_minute: number | null;
   disabled: boolean;
@@ -35,7 +37,7 @@ interface ClientRow {
 // What a record needs (never the hashes); previous_secret_valid_until only while a previous secret exists.
 const columns = `client_id, grants, grant_types, secret_hash IS NOT NULL AS has_secret,
   CASE WHEN previous_secret_hash IS NOT NULL THEN previous_secret_valid_until END AS previous_secret_valid_until,
-  public_jwk, token_ttl_seconds, max_tokens_per_minute, disabled, created_at, updated_at`;
+  public_jwk, tls_client_auth_subject_dn, require_dpop, token_ttl_seconds, max_tokens_per_minute, disabled, created_at, updated_at`;
 
 // Records "every token issued before $2" for the client the CTE `changed` names (none: nothing happens).
 const revokeChanged = `INSERT INTO auth_client_token_revocations (client_id, tokens_issued_before) SELECT client_id, $2::bigint FROM changed
@@ -77,7 +79,7 @@ export function createPostgresClientStore(pool: PostgresPool, hashKey: Buffer, o
       return await work();
     } catch (err) {
       if ((err as { code?: string }).code !== "23514") throw err; // check_violation: auth_clients_can_authenticate
-      throw new TypeError(`client "${clientId}" would have neither a secret nor a public key, and could not authenticate`);
+      throw new TypeError(`client "${clientId}" would have no secret, public key or certificate subject, and could not authenticate`);
     }
   };
   // Every token issued before now, including those of the current second (tokens carry iat in whole seconds).
@@ -90,14 +92,17 @@ export function createPostgresClientStore(pool: PostgresPool, hashKey: Buffer, o
       const at = new Date(now());
       try {
         const { rows } = await pool.query<ClientRow>(
-          `INSERT INTO auth_clients (client_id, grants, grant_types, secret_hash, public_jwk, token_ttl_seconds, max_tokens_per_minute,
-             disabled, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, false, $8, $8) RETURNING ${columns}`,
+          `INSERT INTO auth_clients (client_id, grants, grant_types, secret_hash, public_jwk, tls_client_auth_subject_dn, require_dpop,
+             token_ttl_seconds, max_tokens_per_minute, disabled, created_at, updated_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, false, $10, $10) RETURNING ${columns}`,
           [
             client.clientId,
             grantsToJson(client.grants),
             client.grantTypes.join(" "),
             client.secret === undefined ? null : hash(client.secret).toString("hex"),
             publicJwk === undefined ? null : JSON.stringify(publicJwk),
+            client.tlsClientAuthSubjectDn === undefined ? null : tlsSubjectDnToStore(client.tlsClientAuthSubjectDn),
+            client.requireDpop === true,
             client.tokenTtlSeconds ?? null,
             client.maxTokensPerMinute ?? null,
             at,
@@ -118,7 +123,8 @@ export function createPostgresClientStore(pool: PostgresPool, hashKey: Buffer, o
                 coalesce(c.previous_secret_valid_until > $3, false) AS previous_usable, coalesce(c.disabled, false) AS disabled,
                 c.client_id, c.grants, c.grant_types, c.secret_hash IS NOT NULL AS has_secret,
                 CASE WHEN c.previous_secret_hash IS NOT NULL THEN c.previous_secret_valid_until END AS previous_secret_valid_until,
-                c.public_jwk, c.token_ttl_seconds, c.max_tokens_per_minute, c.created_at, c.updated_at
+                c.public_jwk, c.tls_client_auth_subject_dn, c.require_dpop, c.token_ttl_seconds, c.max_tokens_per_minute,
+                c.created_at, c.updated_at
            FROM (SELECT $1::text AS client_id) AS wanted LEFT JOIN auth_clients AS c ON c.client_id = wanted.client_id`,
         [clientId, standInHashHex, new Date(now())],
       );
@@ -171,6 +177,8 @@ export function createPostgresClientStore(pool: PostgresPool, hashKey: Buffer, o
                   token_ttl_seconds = CASE WHEN $4 THEN $5::integer ELSE token_ttl_seconds END,
                   max_tokens_per_minute = CASE WHEN $6 THEN $7::integer ELSE max_tokens_per_minute END,
                   public_jwk = CASE WHEN $8 THEN $9 ELSE public_jwk END,
+                  tls_client_auth_subject_dn = CASE WHEN $11 THEN $12 ELSE tls_client_auth_subject_dn END,
+                  require_dpop = CASE WHEN $13 THEN $14::boolean ELSE require_dpop END,
                   updated_at = $10
             WHERE client_id = $1 RETURNING ${columns}`,
           [
@@ -184,6 +192,10 @@ export function createPostgresClientStore(pool: PostgresPool, hashKey: Buffer, o
             publicJwk !== undefined,
             publicJwk == null ? null : JSON.stringify(publicJwk),
             new Date(now()),
+            changes.tlsClientAuthSubjectDn !== undefined,
+            changes.tlsClientAuthSubjectDn == null ? null : tlsSubjectDnToStore(changes.tlsClientAuthSubjectDn),
+            changes.requireDpop !== undefined,
+            changes.requireDpop === true,
           ],
         );
         return changedRecord(rows, clientId);
@@ -239,6 +251,8 @@ function toRecord(row: ClientRow, nowMs: number): ClientRecord {
     hasSecret: row.has_secret,
     previousSecretValidUntil: until !== null && until.getTime() > nowMs ? until.toISOString() : undefined,
     publicJwk: row.public_jwk === null ? undefined : JSON.parse(row.public_jwk),
+    tlsClientAuthSubjectDn: row.tls_client_auth_subject_dn ?? undefined,
+    requireDpop: row.require_dpop,
     disabled: row.disabled,
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),

@@ -1,13 +1,15 @@
 /**
  * Minting access tokens: ES256-signed JWTs with the claims DESIGN.md lists
  * (iss, sub, client_id, aud as an array, scp as an array, iat, nbf = iat, exp,
- * jti), the header carrying kid and typ "JWT". A token never outlives its
+ * jti; cnf for a sender-constrained token: `jkt` for DPoP, RFC 9449 §6.1,
+ * `x5t#S256` for a client certificate, RFC 8705 §3.1), the header carrying
+ * kid and typ "JWT". A token never outlives its
  * key's publication: when the key has a signUntil (it is being rotated out),
  * exp is capped there and expires_in says so.
  */
 import { randomUUID } from "node:crypto";
 import { SignJWT } from "jose";
-import type { GrantedToken } from "./client-credentials-grant.js";
+import type { GrantedToken, TokenConfirmation } from "./client-credentials-grant.js";
 import type { SigningKey } from "../keys/key-ring.js";
 
 /** Options of {@link createAccessTokenSigner}. */
@@ -45,9 +47,11 @@ export function createAccessTokenSigner(options: AccessTokenSignerOptions): Acce
       const exp = Math.min(iat + grant.ttlSeconds, key.signUntil ?? Number.POSITIVE_INFINITY);
       if (exp <= iat) throw new Error(`the signing key ${key.kid} is past its use; rotate the issuer keys`);
       const tokenId = randomUUID();
+      const cnf = confirmationClaim(grant.confirmation);
       const accessToken = await new SignJWT({
         client_id: grant.clientId,
         scp: [...grant.scopes],
+        ...(cnf === undefined ? {} : { cnf }),
       })
         .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: "JWT" })
         .setIssuer(issuer)
@@ -61,4 +65,10 @@ export function createAccessTokenSigner(options: AccessTokenSignerOptions): Acce
       return { accessToken, expiresIn: exp - iat, tokenId };
     },
   };
+}
+
+// The cnf claim with only the members that are set; undefined for a bearer token.
+function confirmationClaim(confirmation: TokenConfirmation | undefined): Record<string, string> | undefined {
+  const members = Object.entries(confirmation ?? {}).filter((entry): entry is [string, string] => typeof entry[1] === "string");
+  return members.length === 0 ? undefined : Object.fromEntries(members);
 }

@@ -1,7 +1,8 @@
 /**
  * The part the token, revocation and introspection endpoints share: a POST
  * route that reads a form or JSON body, authenticates the calling client with
- * any supported method, and answers every refusal as an RFC 6749 §5.2 JSON
+ * any supported method (tls_client_auth too when client certificates are
+ * requested), and answers every refusal as an RFC 6749 §5.2 JSON
  * error (nothing here answers with HTML). Steps: refuse a throttled address →
  * parse the body → the endpoint's own checks that need no client → read the
  * credentials → refuse a throttled client id → authenticate → the endpoint's
@@ -19,7 +20,8 @@
  * `temporarily_unavailable` with Retry-After, never a 500: callers retry.
  */
 import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Response, type Router } from "express";
-import { authenticateClient, readPresentedCredentials, type ClientAuthenticationDeps } from "../clients/client-authentication.js";
+import { presentedCertificate } from "../clients/client-certificate.js";
+import { authenticateClient, readPresentedCredentials, tlsClientAuthMethod, type ClientAuthenticationDeps } from "../clients/client-authentication.js";
 import type { ClientRecord } from "../clients/client-record.js";
 import type { AuthAttempt, Throttle, ThrottleScope } from "../clients/failed-auth-limiter.js";
 import type { SharedFailedAuthLimiter } from "../storage/auth-store.js";
@@ -41,13 +43,21 @@ export interface ClientAuthenticatedEndpointOptions extends ClientAuthentication
   readonly isStoreUnavailable?: (err: unknown) => boolean;
   /** Called when an attempt reaches a limit (for a warning in the log). */
   readonly onThrottle?: (throttle: Throttle, attempt: AuthAttempt) => void;
+  /** Whether the server requests client certificates (AUTH_CLIENT_CA_FILE) and offers tls_client_auth; default false. */
+  readonly tlsClientAuth?: boolean;
 }
 
 /** A request whose client is authenticated. */
 export interface AuthenticatedRequest {
+  readonly req: Request;
   readonly res: Response;
   readonly params: TokenRequestParams;
   readonly client: ClientRecord;
+  /**
+   * When the client authenticated with its certificate (tls_client_auth): the certificate's x5t#S256, to bind the
+   * token to (RFC 8705 §3). undefined for every other method, even when a trusted certificate was presented.
+   */
+  readonly certificateThumbprint: string | undefined;
 }
 
 /** What an endpoint adds to the shared steps. */
@@ -82,13 +92,15 @@ export function createClientAuthenticatedEndpoint(
     const params = readTokenRequestParams(body, mediaType);
     handler.beforeAuthentication?.(params);
     const address = req.socket.remoteAddress;
-    const credentials = await countingFailure(options, { address }, async () => readPresentedCredentials(req.headers.authorization, params));
+    const connection = { tlsClientAuth: options.tlsClientAuth === true, certificate: options.tlsClientAuth === true ? presentedCertificate(req.socket) : undefined };
+    const credentials = await countingFailure(options, { address }, async () => readPresentedCredentials(req.headers.authorization, params, connection));
     const attempt = { address, clientId: credentials.clientId };
     await refuseIfThrottled(options.failedAuthLimiter, attempt);
     const client = await countingFailure(options, attempt, () => authenticateClient(options, credentials));
     await options.failedAuthLimiter.recordSuccess({ address, clientId: client.clientId });
     res.locals["clientId"] = client.clientId;
-    await handler.handle({ res, params, client });
+    const certificateThumbprint = credentials.method === tlsClientAuthMethod ? credentials.certificate.thumbprint : undefined;
+    await handler.handle({ req, res, params, client, certificateThumbprint });
   };
   router.post(path, refuseThrottledAddress, ...parsers, authenticated);
   router.all(path, (_req, res) => {

@@ -21,6 +21,16 @@ export interface GrantedToken {
   /** In the order requested, without duplicates. */
   readonly scopes: readonly string[];
   readonly ttlSeconds: number;
+  /** The key or certificate the token is bound to (its cnf claim); absent for a bearer token. */
+  readonly confirmation?: TokenConfirmation | undefined;
+}
+
+/** A token's cnf claim: the holder's DPoP key (RFC 9449 §6.1) and/or client certificate (RFC 8705 §3.1). */
+export interface TokenConfirmation {
+  /** The RFC 7638 SHA-256 thumbprint of the DPoP key, base64url. */
+  readonly jkt?: string | undefined;
+  /** The base64url SHA-256 of the client certificate's DER. */
+  readonly "x5t#S256"?: string | undefined;
 }
 
 /**

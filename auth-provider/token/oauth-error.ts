@@ -1,6 +1,7 @@
 /**
  * Token endpoint errors as RFC 6749 §5.2 defines them (also answered by the
- * revocation and introspection endpoints, RFC 7009 §2.2.1 and RFC 7662 §2.3):
+ * revocation and introspection endpoints, RFC 7009 §2.2.1 and RFC 7662 §2.3),
+ * plus RFC 9449 §5's invalid_dpop_proof:
  * one error class with a fixed code set, and one function that writes it as JSON.
  */
 import type { Response } from "express";
@@ -18,7 +19,9 @@ export type OAuthErrorCode =
   /** Too many failed client authentications (the code RFC 8628 §3.5 registered for "retry later, slower"). */
   | "slow_down"
   /** The server cannot answer now (its database is away): 503 with Retry-After, a code widely used beside RFC 6749 §5.2. */
-  | "temporarily_unavailable";
+  | "temporarily_unavailable"
+  /** The DPoP proof is missing where required, malformed, or fails a check (RFC 9449 §5): 400. */
+  | "invalid_dpop_proof";
 
 /**
  * A token request the server refuses. status is 401 for invalid_client, 429 for slow_down, 503 for

@@ -1,9 +1,12 @@
 /**
  * POST /oauth/token (under the /auth base path): the client_credentials token
  * endpoint. Steps: the shared ones of client-authenticated-endpoint.ts (body,
- * throttles, client authentication by secret or assertion), with the grant
- * type checked before any credential → apply the client's grants → take one
- * token from the client's budget → sign → answer.
+ * throttles, client authentication by secret, assertion or certificate), with
+ * the grant type checked before any credential → the DPoP proof, if any or
+ * required (token-request-dpop.ts) → apply the client's grants → take one
+ * token from the client's budget → sign, bound to the proof's key (cnf.jkt,
+ * token_type DPoP) and/or to the client certificate it authenticated with
+ * (cnf.x5t#S256) → answer.
  */
 import type { Router } from "express";
 import type { AccessTokenSigner } from "./access-token-signer.js";
@@ -11,13 +14,14 @@ import { checkGrantType, grantClientCredentials } from "./client-credentials-gra
 import { createClientAuthenticatedEndpoint, type ClientAuthenticatedEndpointOptions } from "./client-authenticated-endpoint.js";
 import { setNoStore } from "./oauth-error.js";
 import { takeFromTokenBudget } from "./token-budget.js";
+import { createTokenRequestDpop, type TokenRequestDpopOptions } from "./token-request-dpop.js";
 import type { TokenBudget } from "../storage/auth-store.js";
 
 /** The token endpoint's path below the base path. */
 export const tokenEndpointPath = "/oauth/token";
 
 /** What the token endpoint needs. */
-export interface TokenEndpointOptions extends ClientAuthenticatedEndpointOptions {
+export interface TokenEndpointOptions extends ClientAuthenticatedEndpointOptions, Omit<TokenRequestDpopOptions, "replayGuard"> {
   readonly signer: AccessTokenSigner;
   /** Token lifetime for clients without their own. */
   readonly tokenTtlSeconds: number;
@@ -27,16 +31,19 @@ export interface TokenEndpointOptions extends ClientAuthenticatedEndpointOptions
 
 /** A router serving the token endpoint at {@link tokenEndpointPath}; other methods on that path get 405. */
 export function createTokenEndpoint(options: TokenEndpointOptions): Router {
+  const dpop = createTokenRequestDpop(options);
   return createClientAuthenticatedEndpoint(tokenEndpointPath, options, {
     beforeAuthentication: checkGrantType,
-    async handle({ res, params, client }) {
-      const grant = grantClientCredentials(client, params, options.tokenTtlSeconds);
+    async handle({ req, res, params, client, certificateThumbprint }) {
+      const jkt = await dpop(req, client);
+      const grant = { ...grantClientCredentials(client, params, options.tokenTtlSeconds), confirmation: { jkt, "x5t#S256": certificateThumbprint } };
       await takeFromTokenBudget(options.tokenBudget, client);
       const token = await options.signer.sign(grant);
       setNoStore(res);
       res.status(200).json({
         access_token: token.accessToken,
-        token_type: "bearer",
+        // RFC 9449 §5: DPoP for a DPoP-bound token; a certificate-bound token stays a bearer token (RFC 8705 §3).
+        token_type: jkt === undefined ? "bearer" : "DPoP",
         expires_in: token.expiresIn,
         scope: grant.scopes.join(" "),
       });
