@@ -6,6 +6,7 @@
 import type { ConnectError } from "@connectrpc/connect";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { CliError } from "../common/cli-error.js";
+import { inCommandSpan } from "./command-span.js";
 import { addEvent, deleteEvent, getEvent, listEvents, updateEvent } from "./commands/calendar-commands.js";
 import { addNote, deleteNote, getNote, listNotes, updateNote } from "./commands/note-commands.js";
 import { watchEvents, watchNotes } from "./commands/watch-commands.js";
@@ -66,7 +67,8 @@ export function buildCli(out: Output): Command {
       const command = args.at(-1) as Command;
       const settings = resolveSettings(command.optsWithGlobals<GlobalOptions>());
       const session = createAssistantSession(settings);
-      await action(session, createPrinter(settings.output, out), ...(args.slice(0, -1) as A));
+      // One trace per command (while tracing is on): its token requests and RPCs are children of this span.
+      await inCommandSpan(command, () => action(session, createPrinter(settings.output, out), ...(args.slice(0, -1) as A)));
     };
 
   const calendar = program.command("calendar").description("events in the calendar service");

@@ -5,6 +5,8 @@
  */
 import { CommanderError } from "commander";
 import { CliError, exitCodes } from "../common/cli-error.js";
+import { ConfigError } from "../common/env.js";
+import { shutdownTracing, startTracing } from "../common/tracing.js";
 import { buildCli } from "./cli.js";
 
 const out = {
@@ -15,6 +17,7 @@ const verbose = process.argv.includes("--verbose") || Boolean(process.env["ASSIS
 
 async function main(): Promise<number> {
   try {
+    await startTracing("assistant");
     await buildCli(out).parseAsync(process.argv);
     return 0;
   } catch (err) {
@@ -22,7 +25,12 @@ async function main(): Promise<number> {
       // commander already printed its message; help and version are not errors.
       return err.exitCode === 0 ? 0 : exitCodes.usage;
     }
-    const error = err instanceof CliError ? err : new CliError("internal", err instanceof Error ? err.message : String(err), { cause: err });
+    const error =
+      err instanceof CliError
+        ? err
+        : err instanceof ConfigError
+          ? new CliError("usage", err.message)
+          : new CliError("internal", err instanceof Error ? err.message : String(err), { cause: err });
     out.stderr(`assistant: ${error.message}\n`);
     if (verbose) out.stderr(`${describeCause(error)}\n`);
     return error.exitCode;
@@ -39,4 +47,7 @@ function describeCause(err: Error): string {
 
 // Exit explicitly: open HTTP/2 sessions to the services would otherwise keep the process alive.
 process.exitCode = await main();
+// The command's spans are still queued: export them before exiting, but wait a second at most (the exporter retries
+// an unreachable collector for longer, and a command should not hang on its traces).
+await shutdownTracing(1000);
 process.exit();

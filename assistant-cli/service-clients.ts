@@ -2,7 +2,7 @@
  * The generated Calendar and Note clients over the chosen protocol, each
  * adding its own audience's tokens and retrying a read once when its replica
  * went away; over TLS they trust the CA of --ca-file and present the client
- * certificate of --client-cert.
+ * certificate of --client-cert. While tracing is on, each call is a client span.
  */
 import { Code, ConnectError, createClient, type Client, type Interceptor, type Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
@@ -14,6 +14,7 @@ import { CliError } from "../common/cli-error.js";
 import type { AssistantSettings, Protocol } from "./settings.js";
 import { caFileHint } from "./token-endpoint-client.js";
 import { createReadRetryInterceptor } from "./read-retry-interceptor.js";
+import { rpcClientSpanInterceptors } from "./rpc-client-spans.js";
 import { createTokenInterceptor } from "./token-interceptor.js";
 import type { TokenProvider } from "./token-provider.js";
 
@@ -55,14 +56,20 @@ export function createServiceClients(settings: AssistantSettings, tokens: TokenP
       createTransport(
         settings.protocol,
         settings.calendarUrl,
-        [createReadRetryInterceptor(), createTokenInterceptor(tokens, settings.calendarAudience)],
+        [createReadRetryInterceptor(), createTokenInterceptor(tokens, settings.calendarAudience), ...rpcClientSpanInterceptors()],
         settings.ca,
         settings.clientCertificate,
       ),
     ),
     notes: createClient(
       NoteService,
-      createTransport(settings.protocol, settings.notesUrl, [createReadRetryInterceptor(), createTokenInterceptor(tokens, settings.notesAudience)], settings.ca, settings.clientCertificate),
+      createTransport(
+        settings.protocol,
+        settings.notesUrl,
+        [createReadRetryInterceptor(), createTokenInterceptor(tokens, settings.notesAudience), ...rpcClientSpanInterceptors()],
+        settings.ca,
+        settings.clientCertificate,
+      ),
     ),
   };
 }

@@ -18,6 +18,7 @@ import { clientAssertionType, signClientAssertion } from "./client-assertion.js"
 import type { DpopKey } from "./dpop-key.js";
 import { signDpopProof } from "./dpop-proof-signer.js";
 import { dpopVariable } from "./settings.js";
+import { inTokenRequestSpan } from "./token-request-span.js";
 
 /** How a token is presented: `Bearer`, or `DPoP` with a proof of the key it is bound to. */
 export type TokenType = "Bearer" | "DPoP";
@@ -98,7 +99,7 @@ async function postAuthenticated(authUrl: string, url: string, credentials: Clie
     headers["authorization"] = `Basic ${Buffer.from(`${encodeURIComponent(credentials.clientId)}:${encodeURIComponent(credentials.clientSecret)}`).toString("base64")}`;
   }
   if (options.dpopKey !== undefined) headers["dpop"] = signDpopProof(options.dpopKey, { method: "POST", url });
-  return post(url, { method: "POST", headers, body, signal: AbortSignal.timeout(timeoutMs) });
+  return inTokenRequestSpan("POST", url, headers, () => post(url, { method: "POST", headers, body, signal: AbortSignal.timeout(timeoutMs) }));
 }
 
 export async function requestAccessToken(

@@ -10,11 +10,13 @@ import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { ConfigError } from "../common/env.js";
 import { createLogger, errorText, type Logger } from "../common/json-logger.js";
+import { shutdownTracing, startTracing } from "../common/tracing.js";
 import { buildAuthProviderApp } from "./http/app.js";
 import type { AuthBackend } from "./auth-backend.js";
 import { loadAuthProviderConfig, resolveIssuer, type AuthProviderConfig } from "./config.js";
 import { startEmbeddedBackend } from "./embedded/embedded-backend.js";
 import { startSuperTokensBackend } from "./supertokens/supertokens-backend.js";
+import { startAuthObservability, type AuthObservability } from "./observability.js";
 
 /** How long shutdown waits for in-flight requests before closing every connection. */
 const shutdownGraceMs = 5000;
@@ -25,21 +27,25 @@ async function main(): Promise<void> {
   let config: AuthProviderConfig;
   try {
     config = loadAuthProviderConfig(process.env);
+    // Before the app and the store are built: they are traced only when tracing is on.
+    await startTracing("auth-provider");
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     process.stderr.write(`auth-provider: configuration error: ${err.message}\n`);
     process.exit(2);
   }
 
+  // Before the public port: a taken metrics port or an unwritable audit trail stops start-up first.
+  const observability = await startAuthObservability(process.env, config, logger);
   const server = createListeningServer(config);
   // The issuer may depend on the port we get (AUTH_PORT=0), so the backend starts once we listen.
   const port = await listen(server, config);
   const issuer = resolveIssuer(config, port);
-  const backend = config.supertokens ? startSuperTokensBackend(config, issuer, logger) : await startEmbeddedBackend(config, issuer, logger);
+  const backend = config.supertokens ? startSuperTokensBackend(config, issuer, logger) : await startEmbeddedBackend(config, issuer, logger, observability);
   server.on("request", buildAuthProviderApp({ logger, ...backend }));
   const url = `${config.tls ? "https" : "http"}://${urlHost(config.host)}:${port}`;
   logger.info("listening", { port, url, issuer, backend: backend.name, tls: config.tls !== undefined, tls_client_auth: config.clientCa !== undefined });
-  handleShutdown(server, backend, logger);
+  handleShutdown(server, backend, observability, logger);
 }
 
 /**
@@ -71,7 +77,7 @@ function listen(server: Server, config: AuthProviderConfig): Promise<number> {
   });
 }
 
-function handleShutdown(server: Server, backend: AuthBackend, log: Logger): void {
+function handleShutdown(server: Server, backend: AuthBackend, observability: AuthObservability, log: Logger): void {
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) {
@@ -82,8 +88,10 @@ function handleShutdown(server: Server, backend: AuthBackend, log: Logger): void
     log.info("stopping", { signal });
     server.close(() => {
       backend.close();
-      log.info("stopped");
-      process.exit(0);
+      void Promise.allSettled([observability.close(), shutdownTracing()]).finally(() => {
+        log.info("stopped");
+        process.exit(0);
+      });
     });
     server.closeIdleConnections();
     setTimeout(() => server.closeAllConnections(), shutdownGraceMs).unref();

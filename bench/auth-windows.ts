@@ -8,9 +8,12 @@
  * by more than auth costs; this is the measurement the auth targets use.
  * Run with `switchAuth: false` it is an A/A control: the same windows with
  * auth on throughout, showing what the windows differ by on their own.
+ * With `target` the same windows switch something else on another process
+ * (the metrics row: its RPC metrics interceptor); "authOn" then means that on.
  */
 import type { BenchSystem } from "./bench-system.js";
 import type { LoadPlan, LoadWindowReport } from "./load-plan.js";
+import type { ServerProcess } from "./server-process.js";
 import { cpuTimeMs } from "./proc-stats.js";
 import { grpcListNotes } from "./requests.js";
 import { runLoadGenerator } from "./run-load.js";
@@ -31,16 +34,23 @@ export interface AuthWindowsResult {
 /** Auth on for windows 0, 3, 4, 7, 8, …: on, off, off, on, on, off, off, on. */
 export const authOnInWindow = (index: number) => index % 4 === 0 || index % 4 === 3;
 
+/** A server whose one feature the windows switch: auth on `notes` by default. */
+export interface SwitchedServer {
+  server: ServerProcess;
+  set(on: boolean): Promise<void>;
+}
+
 export async function measureAuthWindows(
   system: BenchSystem,
-  options: { concurrency: number; count: number; windowMs: number; settleMs: number; warmupMs: number; switchAuth?: boolean },
+  options: { concurrency: number; count: number; windowMs: number; settleMs: number; warmupMs: number; switchAuth?: boolean; target?: SwitchedServer },
 ): Promise<AuthWindowsResult> {
   // switchAuth false: an A/A control, the same windows and labels with auth left on throughout.
   const switchAuth = options.switchAuth ?? true;
-  const pid = system.notes.pid;
-  await system.setNotesAuth(true);
+  const target = options.target ?? { server: system.notes, set: (on: boolean) => system.setNotesAuth(on) };
+  const pid = target.server.pid;
+  await target.set(true);
   const plan: LoadPlan = {
-    ...grpcListNotes(system.notes.url, system.token, 1, { concurrency: options.concurrency, warmupMs: options.warmupMs, durationMs: 0 }),
+    ...grpcListNotes(target.server.url, system.token, 1, { concurrency: options.concurrency, warmupMs: options.warmupMs, durationMs: 0 }),
     windows: { count: options.count, windowMs: options.windowMs, settleMs: options.settleMs },
   };
   const windows: AuthWindow[] = [];
@@ -57,14 +67,14 @@ export async function measureAuthWindows(
     windows.push({ ...report, authOn: authOnInWindow(report.index), serverCpuMsPerCall: report.calls === 0 ? Number.NaN : cpuMs / report.calls });
     const next = authOnInWindow(report.index + 1);
     if (switchAuth && report.index + 1 < options.count && next !== authOnInWindow(report.index)) {
-      switching = switching.then(() => system.setNotesAuth(next)).catch((err: unknown) => {
+      switching = switching.then(() => target.set(next)).catch((err: unknown) => {
         failure = err;
         kill();
       });
     }
   });
   await switching;
-  await system.setNotesAuth(true);
+  await target.set(true);
   if (failure !== undefined) throw failure;
   if (code !== 0 || windows.length !== options.count) {
     throw new Error(`the load generator failed (exit ${code}) in window mode: ${stderr.trim()}`);

@@ -4,8 +4,9 @@
  * directory: one whose auth the benchmark switches off and on (the bench's
  * own entry point, notes-with-auth-switch.ts: SIGUSR2), a second one with
  * auth as a control,
- * and one with auth and per-call logs), the REST design and the plain grpc-js
- * server.
+ * and one with auth and per-call logs; a fourth with auth and metrics on,
+ * whose RPC metrics the benchmark switches off and on, notes-with-metrics-switch.ts),
+ * the REST design and the plain grpc-js server.
  * Every server logs at warn (no line per call) except the "logged" instance.
  */
 import { generateKeyPairSync, type JsonWebKey } from "node:crypto";
@@ -36,6 +37,10 @@ export interface BenchSystem {
   readonly authSwitchable: boolean;
   /** A second, identical notes with auth: what two identical servers differ by is the noise floor. */
   readonly notesControl: ServerProcess;
+  /** Notes with auth and metrics on (NOTES_METRICS_PORT), unless setNotesMetrics(false) turned its RPC metrics off. */
+  readonly notesMetrics: ServerProcess;
+  /** Turns the RPC metrics of `notesMetrics` on or off (SIGUSR2) and waits until a scrape shows it. */
+  setNotesMetrics(on: boolean): Promise<void>;
   /** Notes with auth, LOG_LEVEL=info: one log line per call. */
   readonly notesLogged: ServerProcess;
   readonly rest: ServerProcess;
@@ -110,6 +115,21 @@ export async function startBenchSystem(seededNotes: number): Promise<BenchSystem
       () => false,
     );
     const notesLogged = await startNotes("notes (LOG_LEVEL=info)", dataDir, { LOG_LEVEL: "info" });
+    const metricsUrl = `http://127.0.0.1:${await freePort()}/metrics`;
+    const notesMetrics = await startNotes("notes (metrics on)", dataDir, { NOTES_METRICS_PORT: new URL(metricsUrl).port }, "bench/notes-with-metrics-switch.js");
+    let notesMetricsOn = true;
+    const setNotesMetrics = async (on: boolean) => {
+      if (on === notesMetricsOn) return;
+      process.kill(notesMetrics.pid, "SIGUSR2");
+      for (let i = 0; i < 100; i++) {
+        if ((await countsCalls(notesMetrics.url, metricsUrl)) === on) {
+          notesMetricsOn = on;
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      throw new Error(`the notes service did not turn its metrics ${on ? "on" : "off"} after SIGUSR2`);
+    };
 
     const restPort = await freePort();
     const rest = await startServer({
@@ -142,6 +162,8 @@ export async function startBenchSystem(seededNotes: number): Promise<BenchSystem
       authSwitchable,
       notesControl,
       notesLogged,
+      notesMetrics,
+      setNotesMetrics,
       rest,
       grpcJs,
       async startSeededNotes(name, count) {
@@ -168,6 +190,17 @@ async function mintDpopBoundToken(dataDir: string, issuer: string): Promise<{ to
   const exp = Math.floor(Date.now() / 1000) + 7200;
   const token = await signWithIssuerKey(dataDir, accessClaims(issuer, notesAudience, ["note.read"], { exp, cnf: { jkt } }));
   return { token, privateJwk: privateKey.export({ format: "jwk" }) };
+}
+
+/** True when a health check moves the service's grpc_server_started_total (its RPC metrics are on). */
+async function countsCalls(url: string, metricsUrl: string): Promise<boolean> {
+  const started = async () => {
+    const text = await (await fetch(metricsUrl)).text();
+    return text.split("\n").filter((l) => l.startsWith('grpc_server_started_total{grpc_service="grpc.health.v1.Health",grpc_method="Check"')).reduce((n, l) => n + Number(l.slice(l.lastIndexOf(" ") + 1)), 0);
+  };
+  const before = await started();
+  if (!(await answersHealthCheck(url))) throw new Error("the notes service does not answer its health check");
+  return (await started()) > before;
 }
 
 /** True when ListNotes succeeds without an authorization header (Connect JSON over HTTP/1.1). */

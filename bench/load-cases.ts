@@ -21,6 +21,7 @@ export type CaseId =
   | "grpc-auth-control"
   | "grpc-dpop"
   | "grpc-auth-logged"
+  | "grpc-auth-metrics"
   | "connect-auth"
   | "connect-no-auth"
   | "rest"
@@ -55,7 +56,7 @@ export function loadCases(system: BenchSystem, settings: BenchSettings, pg?: Pos
   const { token } = system;
   const c = settings.concurrency;
   const noAuth = system.authSwitchable ? "auth off" : "auth off (not honoured: auth still on)";
-  const { notes, notesControl, notesLogged, rest, grpcJs, auth } = system;
+  const { notes, notesControl, notesLogged, notesMetrics, rest, grpcJs, auth } = system;
   // One notes process serves both the "auth" and the "auth off" cases: its auth is switched before each.
   const authOn = { before: () => system.setNotesAuth(true) };
   const authOff = { before: () => system.setNotesAuth(false) };
@@ -83,6 +84,8 @@ export function loadCases(system: BenchSystem, settings: BenchSettings, pg?: Pos
     loaded("grpc-dpop", "DPoP-bound gRPC ListNotes (notes, auth, a fresh proof per call)", notes, (s) => grpcListNotesDpop(notes.url, system.dpop.token, system.dpop.privateJwk, 1, s), c, authOn),
     loaded("grpc-no-auth", `notes, gRPC, ${noAuth}`, notes, (s) => grpcListNotes(notes.url, token, 1, s), c, authOff),
     loaded("grpc-auth-control", "notes, gRPC, auth (a second instance: control)", notesControl, (s) => grpcListNotes(notesControl.url, token, 1, s)),
+    // A separate process (notes-with-metrics-switch.ts, its metrics left on here): compare with the control, another process.
+    loaded("grpc-auth-metrics", "notes, gRPC, auth, metrics on", notesMetrics, (s) => grpcListNotes(notesMetrics.url, token, 1, s), c, { before: () => system.setNotesMetrics(true) }),
     loaded("grpc-auth-logged", "notes, gRPC, auth, a log line per call", notesLogged, (s) => grpcListNotes(notesLogged.url, token, 1, s)),
     loaded("connect-auth", "notes, Connect (HTTP/2), auth", notes, (s) => connectListNotes(notes.url, token, 1, s), c, authOn),
     loaded("connect-no-auth", `notes, Connect (HTTP/2), ${noAuth}`, notes, (s) => connectListNotes(notes.url, token, 1, s), c, authOff),
@@ -136,7 +139,7 @@ export async function warmUp(cases: readonly LoadCase[], settings: BenchSettings
  * frequency) that would otherwise swamp a difference of a few percent.
  */
 export const pairedGroups: readonly (readonly CaseId[])[] = [
-  ["grpc-auth", "grpc-dpop", "grpc-no-auth", "grpc-auth-control"],
+  ["grpc-auth", "grpc-dpop", "grpc-no-auth", "grpc-auth-control", "grpc-auth-metrics"],
   ["connect-auth", "connect-no-auth"],
   ["grpc-auth-serial", "grpc-no-auth-serial"],
   ["grpc-auth-pg", "grpc-auth-pg-2"],

@@ -96,6 +96,9 @@ async function main(): Promise<void> {
       serial: await measureAuthWindows(system, { concurrency: 1, count: aw.serial, ...windowShape }),
       control: await measureAuthWindows(system, { concurrency: settings.concurrency, count: aw.loaded, ...windowShape, switchAuth: false }),
     };
+    progress(`metrics on and off: ${aw.loaded} windows of ${aw.windowMs} ms with ${settings.concurrency} in flight on the notes service with metrics`);
+    const metricsTarget = { server: system.notesMetrics, set: (on: boolean) => system.setNotesMetrics(on) };
+    const metricsWindows = await measureAuthWindows(system, { concurrency: settings.concurrency, count: aw.loaded, ...windowShape, target: metricsTarget });
     const delaySeconds = settings.quick ? 2 : 10;
     progress(`replicas: a write on one, the watch event on the other (100 writes/s for ${delaySeconds} s)`);
     const replicaWatchDelay = await measureReplicaWatchDelay(replicas, 100, delaySeconds * 1000);
@@ -121,6 +124,7 @@ async function main(): Promise<void> {
       cli,
       memory,
       authWindows,
+      metricsWindows,
       replicaWatchDelay,
     };
     const previous = existsSync(resultsPath) ? readFileSync(resultsPath, "utf8") : "";

@@ -29,6 +29,8 @@ export interface BenchResults {
   memory: MemoryResult;
   /** Auth switched on and off between windows on one connection: with 32 calls in flight, one at a time, and the A/A control (never switched). */
   authWindows: { loaded: AuthWindowsResult; serial: AuthWindowsResult; control: AuthWindowsResult };
+  /** The RPC metrics switched on and off between windows on the notes service with metrics (auth on throughout). */
+  metricsWindows: AuthWindowsResult;
   /** Two notes replicas on PostgreSQL: a write on one to the watch event on the other. */
   replicaWatchDelay: WatchDelayResult;
 }
@@ -117,6 +119,7 @@ function evaluateTargets(r: BenchResults): Target[] {
     { name: "auth adds ≤ 0.3 ms to gRPC p99, 32 in flight", measured: `${p99Text(loaded)}; A/A control ${signed(aa.p99AddedMs)} ms`, met: ifAuthOff(loaded.p99AddedMs <= 0.3) },
     { name: "auth adds ≤ 0.3 ms to gRPC p99, one call at a time", measured: p99Text(serial), met: ifAuthOff(serial.p99AddedMs <= 0.3) },
     dpopTarget(r),
+    metricsTarget(r),
     { name: "authenticated gRPC calls/s ≥ REST design (2a)", measured: `${(rate("grpc-auth") / rate("rest")).toFixed(2)}×`, met: rate("grpc-auth") >= rate("rest") },
     { name: "authenticated gRPC server CPU per call < REST design", measured: `${num(cpu("grpc-auth"), 3)} vs ${num(cpu("rest"), 3)} ms`, met: cpu("grpc-auth") < cpu("rest") },
     { name: "token endpoint ≥ 1 500 tokens/s", measured: `${num(rate("token"))} tokens/s`, met: rate("token") >= 1500 },
@@ -145,6 +148,24 @@ function dpopTarget(r: BenchResults): Target {
       `${ratio.median.toFixed(2)}×${range}; server CPU per call ${num(cpu("grpc-dpop"), 3)} vs ${num(cpu("grpc-auth"), 3)} ms` +
       (onTheFly > 0 ? `; ${num(onTheFly)} proofs signed during the load` : ""),
     met: ratio.median >= 0.6,
+  };
+}
+
+/**
+ * What the RPC metrics cost, from windows on one process (the notes service with metrics, its metrics interceptor
+ * switched off and on), beside the A/A control and what the rounds show between separate processes.
+ */
+function metricsTarget(r: BenchResults): Target {
+  const w = summarizeAuthWindows(r.metricsWindows);
+  const aa = summarizeAuthWindows(r.authWindows.control);
+  const rounds = paired(r, "grpc-auth-metrics", "grpc-auth-control", throughputCost);
+  const processes = paired(r, "grpc-auth", "grpc-auth-control", throughputCost);
+  return {
+    name: "metrics cost ≤ 5 % of authenticated gRPC calls/s",
+    measured:
+      `${signedSpread(w.throughputCost, 100, 1, "%", `${w.windowsPerState} pairs of windows`)}; server CPU per call ${signed(w.cpuCost.median * 100, 1)} %` +
+      ` (A/A control: ${signed(aa.throughputCost.median * 100, 1)} %; in the rounds the metrics process against the control process ${signed(rounds.median * 100, 1)} %, two processes without metrics ${signed(processes.median * 100, 1)} %)`,
+    met: w.throughputCost.median <= 0.05,
   };
 }
 
@@ -233,6 +254,7 @@ function authWindowsTable(r: BenchResults): string {
     ["32 in flight", r.authWindows.loaded, "auth", "auth off"],
     ["one at a time", r.authWindows.serial, "auth", "auth off"],
     ["32 in flight, A/A control", r.authWindows.control, "auth (\"on\" windows)", "auth (\"off\" windows, not switched)"],
+    ["32 in flight, the instance with metrics", r.metricsWindows, "auth, metrics on", "auth, metrics off"],
   ] as const;
   for (const [how, result, onLabel, offLabel] of runs) {
     const w = summarizeAuthWindows(result);
@@ -371,7 +393,7 @@ export function renderReport(r: BenchResults, kept: string): string {
     "",
     "## Auth on and off: one process, one connection",
     "",
-    `The same notes process and load-generator connection throughout; the benchmark turns auth off and on between windows of ${r.authWindows.loaded.windowMs / 1000} s (${r.authWindows.loaded.windows.length} windows with 32 calls in flight, ${r.authWindows.serial.windows.length} one call at a time; the order on, off, off, on, … cancels drift, and no call is recorded for ${r.settings.authWindows.settleMs} ms after each switch). The auth targets below are read from these windows. The A/A control runs the same windows without ever switching: what it shows between its "on" and "off" windows is what the windows differ by on their own.`,
+    `The same notes process and load-generator connection throughout; the benchmark turns auth off and on between windows of ${r.authWindows.loaded.windowMs / 1000} s (${r.authWindows.loaded.windows.length} windows with 32 calls in flight, ${r.authWindows.serial.windows.length} one call at a time; the order on, off, off, on, … cancels drift, and no call is recorded for ${r.settings.authWindows.settleMs} ms after each switch). The auth targets below are read from these windows. The A/A control runs the same windows without ever switching: what it shows between its "on" and "off" windows is what the windows differ by on their own. The last two rows switch the RPC metrics interceptor instead, on the notes service with metrics (NOTES_METRICS_PORT set, auth on throughout): the metrics target is read from them.`,
     "",
     authWindowsTable(r),
     "",

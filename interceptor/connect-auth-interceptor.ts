@@ -34,6 +34,12 @@ export interface AuthInterceptorOptions {
   publicUrls?: readonly string[];
   /** Called with every refused call (for logs); the error never holds the token. */
   onRefused?: (err: AccessTokenError, method: string) => void;
+  /**
+   * Told whether the fast path found a call's token in the verified-token cache (for metrics): once per call that
+   * needs a token and carries one authorization value. A DPoP-bound token always misses here (its proof is checked
+   * on every call, by the full verification).
+   */
+  onCacheLookup?: (hit: boolean) => void;
 }
 
 /**
@@ -47,12 +53,14 @@ export interface AuthInterceptorOptions {
 export function createAuthInterceptor(options: AuthInterceptorOptions): Interceptor {
   const publicServices = new Set(options.publicServices ?? []);
   const publicUrls = (options.publicUrls ?? []).map((url) => url.replace(/\/+$/, ""));
+  const onCacheLookup = options.onCacheLookup ?? (() => {});
   return (next) => (req) => {
     const requirement = accessRequirementOf(req.method, publicServices);
     const authorization = req.header.get("authorization");
     // Almost every call repeats a bearer token verified before: answer it without a promise or any parsing.
-    if (requirement.kind === "scopes" && req.contextValues.get(kAuthorizationFieldCount) <= 1) {
+    if (requirement.kind === "scopes" && authorization !== null && req.contextValues.get(kAuthorizationFieldCount) <= 1) {
       const known = options.verify.fromCache(authorization);
+      onCacheLookup(known !== undefined);
       if (known !== undefined && grantsScopes(known, requirement.requiredScopes)) {
         req.contextValues.set(kPrincipal, known);
         return next(req);

@@ -40,6 +40,8 @@ export interface RevocationListFollowerOptions {
   failureReportIntervalMs?: number;
   /** Told what logs should say; see RevocationFollowEvent. */
   onEvent?: (event: RevocationFollowEvent) => void;
+  /** Told how every fetch ended, unlike onEvent never rate-limited (for metrics). */
+  onFetch?: (outcome: RevocationFetchOutcome) => void;
   /** The clock; default Date.now. */
   now?: () => number;
 }
@@ -54,6 +56,9 @@ export type RevocationFollowEvent =
   | { kind: "failing"; error: string; lastSuccessAt: Date | undefined; refusing: boolean }
   /** The provider answers 404: it publishes no list, so revocations are not followed. Reported once. */
   | { kind: "unpublished" };
+
+/** How one fetch ended: a new list (200), the same list (304), no list published (404), or a failure. */
+export type RevocationFetchOutcome = "ok" | "not_modified" | "unpublished" | "error";
 
 /** What the token verifier asks of the list, on every call: a clock read and two Map lookups, nothing allocated. */
 export interface RevocationCheck {
@@ -111,6 +116,7 @@ export function createRevocationListFollower(options: RevocationListFollowerOpti
     maxBytes: options.maxBytes ?? defaultMaxBytes,
   });
   const report = options.onEvent ?? (() => {});
+  const reportFetch = options.onFetch ?? (() => {});
 
   let list: RevocationList | undefined;
   let etag: string | undefined;
@@ -141,6 +147,7 @@ export function createRevocationListFollower(options: RevocationListFollowerOpti
     try {
       const fetched = await fetchList(etag);
       if (fetched.status === "not_modified") {
+        reportFetch("not_modified");
         if (succeeded()) report({ kind: "recovered" });
       } else {
         const next = parseRevocationList(fetched.body);
@@ -152,6 +159,7 @@ export function createRevocationListFollower(options: RevocationListFollowerOpti
         etag = fetched.etag;
         unpublished = false;
         const recovered = succeeded();
+        reportFetch("ok");
         report({ kind: "updated", tokens: next.tokens.size, clients: next.clients.size, recovered });
       }
     } catch (err) {
@@ -160,10 +168,12 @@ export function createRevocationListFollower(options: RevocationListFollowerOpti
         unpublished = true;
         etag = undefined;
         succeeded();
+        reportFetch("unpublished");
         if (first) report({ kind: "unpublished" });
         return;
       }
       lastError = err instanceof Error ? err.message : String(err);
+      reportFetch("error");
       const refusingNow = refusing();
       const at = now();
       if (!failing || at - lastFailureReportAt >= failureReportIntervalMs || (refusingNow && !reportedRefusing)) {

@@ -8,6 +8,7 @@ import { Code, ConnectError, type Interceptor, type StreamResponse } from "@conn
 import type { Logger } from "../common/json-logger.js";
 import { kPrincipal } from "../interceptor/connect-auth-interceptor.js";
 import type { Confirmation } from "../interceptor/principal.js";
+import { protocolOf } from "./call-protocol.js";
 
 /** Creates the interceptor; place it first so it also sees refused calls. */
 export function createCallLogInterceptor(logger: Logger): Interceptor {
@@ -60,11 +61,4 @@ async function* loggedStream<T>(res: { message: AsyncIterable<T> }, log: (err: u
 /** What a sender-constrained token was bound to, for the log: "dpop", "certificate" or "dpop+certificate". */
 function bindingOf(confirmation: Confirmation): string {
   return [confirmation.jkt === undefined ? undefined : "dpop", confirmation.x5tS256 === undefined ? undefined : "certificate"].filter((b) => b !== undefined).join("+");
-}
-
-/** gRPC, gRPC-Web or Connect, from the request's content type. */
-function protocolOf(contentType: string | null): string {
-  if (contentType?.startsWith("application/grpc-web")) return "grpc-web";
-  if (contentType?.startsWith("application/grpc")) return "grpc";
-  return "connect";
 }

@@ -6,14 +6,14 @@
  * list is fresh (or the provider publishes none), NOT_SERVING while stale.
  */
 import type { Logger } from "../common/json-logger.js";
-import { createRevocationListFollower, type RevocationFollowEvent, type RevocationListFollower } from "../interceptor/revocation-list-follower.js";
+import { createRevocationListFollower, type RevocationFetchOutcome, type RevocationFollowEvent, type RevocationListFollower } from "../interceptor/revocation-list-follower.js";
 import type { ServiceConfig } from "./service-config.js";
 
 /** The health checking name of the revocation list. */
 export const revocationsHealthName = "m2m.auth.v1.Revocations";
 
-/** Creates the follower and starts it (fetch now, then poll); stop() it at shutdown. */
-export function followRevocations(config: ServiceConfig, logger: Logger): RevocationListFollower {
+/** Creates the follower and starts it (fetch now, then poll); stop() it at shutdown. `onFetch` sees every fetch (metrics). */
+export function followRevocations(config: ServiceConfig, logger: Logger, onFetch?: (outcome: RevocationFetchOutcome) => void): RevocationListFollower {
   const { revocationsUrl: url, revocationMaxStalenessSeconds: maxStaleness } = config.verifier;
   const follower = createRevocationListFollower({
     url,
@@ -22,6 +22,7 @@ export function followRevocations(config: ServiceConfig, logger: Logger): Revoca
     ...(config.authCa === undefined ? {} : { ca: config.authCa }),
     ...(maxStaleness === undefined ? {} : { maxStalenessSeconds: maxStaleness }),
     onEvent: (event) => log(logger, event, url, maxStaleness),
+    ...(onFetch === undefined ? {} : { onFetch }),
   });
   follower.start();
   return follower;

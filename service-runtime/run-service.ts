@@ -20,6 +20,11 @@ import { Health } from "../gen/grpc/health/v1/health_pb.js";
 import { ServerReflection as ServerReflectionV1 } from "../gen/grpc/reflection/v1/reflection_pb.js";
 import { ServerReflection as ServerReflectionV1alpha } from "../gen/grpc/reflection/v1alpha/reflection_pb.js";
 import { createCallLogInterceptor } from "./call-log-interceptor.js";
+import { shutdownTracing, startTracing } from "../common/tracing.js";
+import { rpcServerSpanInterceptors } from "./rpc-server-spans.js";
+import { traceAccessTokenVerifier } from "./verify-span.js";
+import { startMetricsServer, type MetricsServer } from "../common/metrics-server.js";
+import { createServiceMetrics } from "./service-metrics.js";
 import { createCallerGoneInterceptor } from "./caller-gone-interceptor.js";
 import { createDescriptorIndex } from "./descriptor-index.js";
 import { createHealthReporter, healthServiceName } from "./health-service.js";
@@ -28,7 +33,7 @@ import { reflectionServiceNames, registerReflection } from "./reflection-service
 import { listenDualProtocol, type DualRequestHandler } from "./dual-protocol-server.js";
 import { peerContextValues } from "./peer-address.js";
 import { createWatchLimitInterceptor } from "./watch-limit-interceptor.js";
-import { loadServiceConfig, type ServiceConfig, type ServiceIdentity } from "./service-config.js";
+import { loadServiceConfig, metricsPortVariable, type ServiceConfig, type ServiceIdentity } from "./service-config.js";
 import { SchemaTooNewError, type Migration } from "../common/database/migrations.js";
 import type { ChangeLogOptions } from "./resources/resource-store.js";
 import { openServiceDatabase, type ServiceDatabase } from "./service-database.js";
@@ -61,6 +66,8 @@ export interface RunServiceOptions {
    * services' `main` files never pass it, and no setting reaches it.
    */
   wrapAuthInterceptor?: (guard: Interceptor, logger: Logger) => Interceptor;
+  /** Wraps the RPC metrics interceptor (when metrics are on); like wrapAuthInterceptor, only for the benchmark. */
+  wrapMetricsInterceptor?: (metrics: Interceptor, logger: Logger) => Interceptor;
 }
 
 /** Requests larger than this are refused before decoding (RESOURCE_EXHAUSTED). */
@@ -72,6 +79,8 @@ export async function runService(definition: ServiceDefinition, options: RunServ
   let config: ServiceConfig;
   try {
     config = loadServiceConfig(process.env, definition);
+    // Before the wiring: the stores and interceptors are traced only when tracing is on.
+    await startTracing(definition.name);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${definition.name}: configuration error: ${err.message}\n`);
@@ -98,8 +107,10 @@ export async function runService(definition: ServiceDefinition, options: RunServ
       process.exit(1);
     }
   }
+  // Only with a metrics port: otherwise no metric is counted and no interceptor added.
+  const metrics = config.metrics.port === undefined ? undefined : createServiceMetrics({ component: definition.name, database, revocationListFetchedAt: () => revocations.status().lastSuccessAt });
   // Fetches the revocation list now and follows it; the verifier consults it on every call.
-  const revocations = followRevocations(config, logger);
+  const revocations = followRevocations(config, logger, metrics?.auth.revocationListFetched);
   const health = createHealthReporter({
     services: wiring.services.map((s) => s.typeName),
     // The whole server stops serving only when calls are refused for a revocation list too old to trust.
@@ -113,6 +124,7 @@ export async function runService(definition: ServiceDefinition, options: RunServ
     url: jwksUrl,
     ca: config.authCa,
     onFetch: (outcome) => {
+      metrics?.auth.jwksFetched(outcome.ok);
       if (outcome.ok) logger.info("fetched the auth provider's keys", { jwks_url: jwksUrl, keys: outcome.keyCount });
       else if (outcome.keysCached) logger.warn("cannot refresh the auth provider's keys; the cached keys stay in use", { jwks_url: jwksUrl, error: outcome.error });
       else logger.warn("cannot fetch the auth provider's keys yet; calls answer UNAVAILABLE until it is reachable", { jwks_url: jwksUrl, error: outcome.error });
@@ -129,10 +141,11 @@ export async function runService(definition: ServiceDefinition, options: RunServ
   });
   // Health and reflection are public; everything else is deny-by-default.
   const authInterceptor = createAuthInterceptor({
-    verify,
+    verify: traceAccessTokenVerifier(verify),
     audience: config.verifier.audience,
     publicServices: [healthServiceName, ...reflectionServiceNames],
     publicUrls: config.publicUrls,
+    ...(metrics === undefined ? {} : { onRefused: metrics.auth.refused, onCacheLookup: metrics.auth.cacheLookup }),
   });
   const shutdown = new AbortController();
   // Every call in flight listens on this signal; without this, Node warns
@@ -151,14 +164,34 @@ export async function runService(definition: ServiceDefinition, options: RunServ
     contextValues: (req) => withPeerCertificateThumbprint(req, withAuthorizationFieldCount(req, peerContextValues(req))),
     shutdownSignal: shutdown.signal,
     interceptors: [
+      // Outermost, so that refused calls are counted and durations include every other interceptor.
+      ...(metrics === undefined ? [] : [options.wrapMetricsInterceptor ? options.wrapMetricsInterceptor(metrics.interceptor, logger) : metrics.interceptor]),
+      // Before everything but the metrics: the call's span, continuing the caller's trace, covers refusals too.
+      ...rpcServerSpanInterceptors(),
       createCallLogInterceptor(logger),
       // A caller that leaves with its request stream open ends its call as CANCELED, not UNKNOWN.
       createCallerGoneInterceptor(),
       options.wrapAuthInterceptor ? options.wrapAuthInterceptor(authInterceptor, logger) : authInterceptor,
       // After the token guard: counts authenticated watches per client id, and refused calls take no slot.
-      createWatchLimitInterceptor({ perAddress: config.watchLimitPerAddress, perClient: config.watchLimitPerClient }),
+      createWatchLimitInterceptor({
+        perAddress: config.watchLimitPerAddress,
+        perClient: config.watchLimitPerClient,
+        ...(metrics === undefined ? {} : { onOpenWatchesChange: metrics.openWatchesChange }),
+      }),
     ],
   }) as DualRequestHandler;
+
+  let metricsServer: MetricsServer | undefined;
+  if (metrics !== undefined) {
+    try {
+      metricsServer = await startMetricsServer(metrics.registry, config.metrics, metricsPortVariable(definition), logger);
+    } catch (err) {
+      logger.error(errorText(err));
+      revocations.stop();
+      await database.close();
+      process.exit(1);
+    }
+  }
 
   let server;
   try {
@@ -173,6 +206,7 @@ export async function runService(definition: ServiceDefinition, options: RunServ
     const code = (err as { code?: string }).code;
     const reason = code === "EADDRINUSE" ? `port ${config.port} is already in use (set ${definition.envPrefix}_PORT)` : errorText(err);
     logger.error(`cannot listen on ${config.host}:${config.port}: ${reason}`);
+    await metricsServer?.close();
     await database.close();
     process.exit(1);
   }
@@ -201,7 +235,10 @@ export async function runService(definition: ServiceDefinition, options: RunServ
     await server.close(config.shutdownGraceMs + 1000);
     clearTimeout(forced);
     await database.close();
+    // Last, so that a scrape during the drain still answers.
+    await metricsServer?.close();
     logger.info("stopped");
+    await shutdownTracing();
     process.exit(0);
   };
   process.on("SIGINT", (signal) => void stop(signal));

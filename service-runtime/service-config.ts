@@ -5,6 +5,7 @@
 import { join } from "node:path";
 import { readDatabaseUrl, type PostgresLocation } from "../common/database/database-url.js";
 import { checkUrl, ConfigError, readInteger, readOptionalString, readPort, readString } from "../common/env.js";
+import { readMetricsSettings, type MetricsSettings } from "../common/metrics-server.js";
 import { loadServerTls, readCaFile, type ServerTls } from "../common/tls.js";
 import { loadVerifierConfig, type VerifierConfig } from "../interceptor/verifier-config.js";
 import { loadConnectionLimits, type ConnectionLimits } from "./connection-limits.js";
@@ -48,6 +49,8 @@ export interface ServiceConfig {
   watchLimitPerAddress: number;
   /** SERVICE_MAX_WATCHES_PER_CLIENT: open watch streams allowed per authenticated client id; default 100. */
   watchLimitPerClient: number;
+  /** <PREFIX>_METRICS_PORT (and METRICS_HOST): Prometheus metrics on a listener of their own; default off. */
+  metrics: MetricsSettings;
 }
 
 /** The issuer a service expects by default when it serves TLS itself: the whole system is then taken to run TLS. */
@@ -80,7 +83,13 @@ export function loadServiceConfig(env: Readonly<Record<string, string | undefine
     shutdownGraceMs: 10_000,
     watchLimitPerAddress: readInteger(env, watchLimitSettings.perAddress, 100, 1, 100_000),
     watchLimitPerClient: readInteger(env, watchLimitSettings.perClient, 100, 1, 100_000),
+    metrics: readMetricsSettings(env, metricsPortVariable(identity)),
   };
+}
+
+/** The variable that turns a service's metrics on: CALENDAR_METRICS_PORT, NOTES_METRICS_PORT. */
+export function metricsPortVariable(identity: Pick<ServiceIdentity, "envPrefix">): string {
+  return `${identity.envPrefix}_METRICS_PORT`;
 }
 
 /**

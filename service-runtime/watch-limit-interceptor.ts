@@ -27,6 +27,8 @@ export interface WatchLimitOptions {
   perAddress: number;
   /** Open watches allowed per authenticated client id (`kPrincipal`); a positive whole number. */
   perClient: number;
+  /** Told when a watch of the service (its full name) opens (+1) and when it ends (−1), for metrics; default none. */
+  onOpenWatchesChange?: (service: string, delta: 1 | -1) => void;
 }
 
 /** Open watches by key (an address or a client id). */
@@ -84,6 +86,7 @@ export function createWatchLimitInterceptor(options: WatchLimitOptions): Interce
 
     byAddress.add(address);
     if (clientId !== undefined) byClient.add(clientId);
+    options.onOpenWatchesChange?.(req.service.typeName, 1);
     let released = false;
     const release = () => {
       if (released) return;
@@ -91,6 +94,7 @@ export function createWatchLimitInterceptor(options: WatchLimitOptions): Interce
       req.signal.removeEventListener("abort", release);
       byAddress.remove(address);
       if (clientId !== undefined) byClient.remove(clientId);
+      options.onOpenWatchesChange?.(req.service.typeName, -1);
     };
     // The call's signal aborts whenever the call ends, even if its stream is never read;
     // the stream's end covers the rest.

@@ -12,6 +12,7 @@ import { addClient, listClients, removeClient, setClientDisabled, updateClient, 
 import { revokeClientSecret, rotateClientSecret, type RotateSecretOptions } from "./client-secret-commands.js";
 import { listKeys, rotateKey, type RotateKeyOptions } from "./key-commands.js";
 import { accessPolicy, policyCheckFailure } from "./policy-command.js";
+import { adminAuditEvents, openAdminAuditLog } from "./admin-audit.js";
 
 const help = `
 Works on the embedded issuer's data directory (auth.db, issuer-keys.json), or
@@ -20,7 +21,9 @@ providers run: they pick up changes within a second.
 Environment (give it the auth provider's): DATA_DIR (./data), DATABASE_URL and
 AUTH_KEY_ENCRYPTION_KEY_FILE (replicas on PostgreSQL),
 AUTH_TOKEN_TTL_SECONDS (default: what the running provider recorded, else 3600),
-AUTH_KEY_ACTIVATION_DELAY_SECONDS (15), AUTH_KEY_RETIRE_MARGIN_SECONDS (60).
+AUTH_KEY_ACTIVATION_DELAY_SECONDS (15), AUTH_KEY_RETIRE_MARGIN_SECONDS (60),
+AUTH_AUDIT_LOG: where each change is recorded, one JSON line per event (default
+DATA_DIR/audit.jsonl, the auth provider's trail; "-" for stderr; "off").
 Grants are checked against the scopes each audience defines: the services'
 proto access options under CALENDAR_AUDIENCE (calendar-service) and
 NOTES_AUDIENCE (note-service), plus AUTH_EXTRA_AUDIENCES for other services,
@@ -32,6 +35,9 @@ interface GlobalOptions {
   dataDir?: string;
   output: OutputFormat;
 }
+
+// Commands that change nothing, and so write no audit trail.
+const readOnlyCommands = new Set(["list", "policy"]);
 
 // Commander's way to collect a repeatable option; absent stays undefined.
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
@@ -46,15 +52,23 @@ export function buildAdminCli(out: AdminOutput, env: Readonly<Record<string, str
     .exitOverride()
     .configureOutput({ writeOut: out.stdout, writeErr: out.stderr });
 
-  // Opens the data directory from the global options, runs the command, prints its result; then throws what
-  // failWith returns for it (a check that printed its findings and must still exit non-zero).
+  // Opens the data directory from the global options, runs the command, records what it changed in the audit trail,
+  // prints its result; then throws what failWith returns for it (a check that printed its findings and must still
+  // exit non-zero). The trail is opened first, so an unwritable one stops a command before it changes anything.
   const run =
     <A extends unknown[]>(action: (dir: AdminDataDir, ...args: A) => Promise<AdminResult>, failWith?: (result: AdminResult) => CliError | undefined) =>
     async (...args: unknown[]) => {
       const command = args.at(-1) as Command;
       const options = command.optsWithGlobals<GlobalOptions>();
       const settings = loadAdminSettings(env, { dataDir: options.dataDir });
-      const result = await withDataDir(settings, (dir) => action(dir, ...(args.slice(0, -1) as A)));
+      const audit = readOnlyCommands.has(command.name()) ? undefined : openAdminAuditLog(env, settings.dataDir);
+      let result: AdminResult;
+      try {
+        result = await withDataDir(settings, (dir) => action(dir, ...(args.slice(0, -1) as A)));
+        for (const event of adminAuditEvents(result)) audit?.write(event);
+      } finally {
+        await audit?.close();
+      }
       createAdminPrinter(options.output, out).print(result);
       const failure = failWith?.(result);
       if (failure !== undefined) throw failure;

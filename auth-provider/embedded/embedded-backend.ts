@@ -20,19 +20,35 @@ import { mountEmbeddedRoutes, type EmbeddedRoutesDeps } from "./embedded-routes.
 import { importKeyRing, signingKeyAt } from "../keys/key-ring.js";
 import { startLiveIssuerKeys } from "../keys/live-keys.js";
 import { openAuthStore } from "../storage/open-auth-store.js";
+import { traceAuthStore } from "../storage/auth-store-spans.js";
 import { createIssuedTokenVerifier } from "../revocation/issued-token-verifier.js";
 import { createPublishedRevocationList } from "../revocation/published-revocation-list.js";
 import { tokenEndpointPath } from "../token/token-endpoint.js";
+import { auditEvent, providerActor } from "../audit/audit-events.js";
+import type { AuditLog } from "../audit/audit-log.js";
+import type { AuthMetrics } from "../http/auth-metrics.js";
+import { createEndpointObserver } from "../http/endpoint-observer.js";
+import type { IssuerKeyEvent } from "../keys/live-keys.js";
+
+/** Where the embedded issuer reports what it does: Prometheus metrics and the audit trail; each optional. */
+export interface EmbeddedObservability {
+  readonly metrics?: AuthMetrics | undefined;
+  readonly audit?: AuditLog | undefined;
+}
 
 /**
  * Opens the store (creating the keys on first start), registers the assistant on first start, and starts watching
  * the keys. Throws (closing what it opened) when the keys are invalid or the store cannot be opened.
  */
-export async function startEmbeddedBackend(config: AuthProviderConfig, issuer: string, logger: Logger): Promise<AuthBackend> {
+export async function startEmbeddedBackend(config: AuthProviderConfig, issuer: string, logger: Logger, observability: EmbeddedObservability = {}): Promise<AuthBackend> {
+  const { metrics, audit } = observability;
   const { catalog } = config;
-  const store = await openAuthStore(
-    { dataDir: config.dataDir, database: config.database, kek: config.keyEncryptionKey },
-    { create: true, logger, applicationName: "m2m-grpc auth-provider", catalog },
+  // With tracing on, storage calls on the token path are spans.
+  const store = traceAuthStore(
+    await openAuthStore(
+      { dataDir: config.dataDir, database: config.database, kek: config.keyEncryptionKey },
+      { create: true, logger, applicationName: "m2m-grpc auth-provider", catalog },
+    ),
   );
   try {
     const keys = await store.keys.loadOrCreate();
@@ -42,7 +58,9 @@ export async function startEmbeddedBackend(config: AuthProviderConfig, issuer: s
     logger.info(keys.created ? "created issuer keys" : "loaded issuer keys", { file: store.keys.location, kid, storage: store.backend });
     await store.settings.recordDefaultTokenTtl(config.tokenTtlSeconds);
     await bootstrapAssistantClient({ store: store.clients, shared: store.shared, catalog, dataDir: config.dataDir, logger });
-    const liveKeys = startLiveIssuerKeys({ source: store.keys, initial: ring, retireMarginSeconds, logger });
+    const onKeyEvent = (event: IssuerKeyEvent) => audit?.write(auditEvent(event.kind === "activated" ? "key.activated" : "key.retired", { actor: providerActor, subject: event.kid }));
+    const liveKeys = startLiveIssuerKeys({ source: store.keys, initial: ring, retireMarginSeconds, logger, onKeyEvent });
+    metrics?.watchKeys(liveKeys.keyStates);
     const signer = createAccessTokenSigner({ issuer, key: liveKeys.signingKey });
     const failedAuthLimiter = store.createFailedAuthLimiter(config.failedAuthLimits);
     const revocationList = createPublishedRevocationList({
@@ -51,6 +69,7 @@ export async function startEmbeddedBackend(config: AuthProviderConfig, issuer: s
       onStale: (err) =>
         logger.warn("cannot read the revocations; serving the last known revocation list", { error: err instanceof Error ? err.message : String(err) }),
       onRecovered: () => logger.info("reading the revocations again; the revocation list is current"),
+      onNewClientRevocations: (count) => metrics?.revoked("client", count),
     });
     void revocationList.current().catch(() => {}); // warm: a poll right after a database outage finds content
     const routes: EmbeddedRoutesDeps = {
@@ -69,6 +88,7 @@ export async function startEmbeddedBackend(config: AuthProviderConfig, issuer: s
       failedAuthLimiter,
       tlsClientAuth: config.clientCa !== undefined,
       isStoreUnavailable: store.isUnavailable,
+      observer: createEndpointObserver({ metrics, audit }),
       onThrottle: (throttle, attempt) =>
         logger.warn("too many failed client authentications; refusing for a while", {
           limit: throttle.scope,

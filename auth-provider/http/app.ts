@@ -1,12 +1,15 @@
 /**
- * The auth provider's HTTP shell, the same for both backends: request log,
+ * The auth provider's HTTP shell, the same for both backends: request spans
+ * (while tracing is on), request log,
  * the backend's routes under /auth, /healthz, a JSON 404, and a JSON error
  * handler that never shows a stack trace. Built without a port: main.ts
  * listens.
  */
 import express, { type ErrorRequestHandler, type Express } from "express";
 import { errorText, type Logger } from "../../common/json-logger.js";
+import { tracingEnabled } from "../../common/tracing.js";
 import { requestLog } from "./request-log.js";
+import { requestSpans } from "./request-spans.js";
 
 /** The API base path. */
 export const authBasePath = "/auth";
@@ -32,6 +35,7 @@ export function buildAuthProviderApp(deps: AuthProviderAppDeps): Express {
   const app = express();
   app.disable("x-powered-by");
   app.disable("etag");
+  if (tracingEnabled()) app.use(requestSpans());
   app.use(requestLog(deps.logger));
   deps.mountAuthRoutes(app);
   app.get("/healthz", (_req, res) => {

@@ -15,7 +15,7 @@ import { generateSigningKey, parseIssuerKeysFile } from "./key-file-format.js";
 import { loadOrCreateIssuerKeys, updateIssuerKeys, type IssuerKeys } from "./key-file.js";
 import { importKeyRing } from "./key-ring.js";
 import { rotateSigningKey } from "./key-rotation.js";
-import { startLiveIssuerKeys, type LiveIssuerKeys } from "./live-keys.js";
+import { startLiveIssuerKeys, type IssuerKeyEvent, type LiveIssuerKeys } from "./live-keys.js";
 
 const logs: { level: string; msg: string; fields: Record<string, unknown> }[] = [];
 const logger: Logger = Object.fromEntries(
@@ -28,13 +28,14 @@ describe("live issuer keys", () => {
   let db: AuthDatabase;
   let live: LiveIssuerKeys;
   const clock = { now: Date.now() };
+  const keyEvents: IssuerKeyEvent[] = [];
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), "m2m-grpc-live-keys-"));
     keys = await loadOrCreateIssuerKeys(dir);
     db = openAuthDatabase(dir);
     const initial = await importKeyRing(keys.stored, 60);
-    live = startLiveIssuerKeys({ file: keys.file, initial, db, retireMarginSeconds: 60, logger, reloadIntervalMs: 3_600_000, now: () => clock.now });
+    live = startLiveIssuerKeys({ file: keys.file, initial, db, retireMarginSeconds: 60, logger, reloadIntervalMs: 3_600_000, now: () => clock.now, onKeyEvent: (e) => void keyEvents.push(e) });
     await live.reload();
   });
   after(() => {
@@ -52,6 +53,7 @@ describe("live issuer keys", () => {
     await live.reload();
     assert.deepEqual(live.jwks().keys.map((k) => k.kid), [oldKid, newKey.kid], "published at once");
     assert.equal(live.signingKey().kid, oldKid, "the old key still signs");
+    assert.deepEqual(live.keyStates(), ["signing", "next"]);
 
     clock.now += 15_000;
     assert.equal(live.signingKey().kid, newKey.kid, "signs with the new key at activation, without a reload");
@@ -64,6 +66,7 @@ describe("live issuer keys", () => {
     const stored = parseIssuerKeysFile(readFileSync(keys.file, "utf8"), keys.file);
     assert.deepEqual(stored.signingKeys.map((k) => k.kid), [newKey.kid], "and the file");
     assert.ok(logs.some((l) => l.msg === "dropped retired signing keys"));
+    assert.deepEqual(keyEvents, [{ kind: "activated", kid: newKey.kid }, { kind: "retired", kid: oldKid }], "for the audit trail");
   });
 
   it("keeps the last good keys when the file breaks, and logs it once", async () => {

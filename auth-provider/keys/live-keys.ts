@@ -19,7 +19,7 @@ import type { AuthDatabase } from "../storage/auth-database.js";
 import type { IssuerKeyStore } from "../storage/auth-store.js";
 import { parseIssuerKeysFile } from "./key-file-format.js";
 import { updateIssuerKeys } from "./key-file.js";
-import { importKeyRing, signingKeyAt, type IssuerKeyRing, type PublicJwks, type SigningKey } from "./key-ring.js";
+import { importKeyRing, isPublished, keyStatuses, signingKeyAt, type IssuerKeyRing, type KeyState, type PublicJwks, type SigningKey } from "./key-ring.js";
 import { pruneRetiredKeys } from "./key-rotation.js";
 import { readTextIfExists } from "../../common/private-files.js";
 
@@ -56,6 +56,14 @@ export interface LiveIssuerKeysOptions {
   readonly reloadIntervalMs?: number;
   /** The clock; default Date.now. */
   readonly now?: () => number;
+  /** Told when a key starts signing or leaves the JWKS, as this process sees it (for the audit trail). */
+  readonly onKeyEvent?: (event: IssuerKeyEvent) => void;
+}
+
+/** A key starting to sign, or leaving the JWKS. */
+export interface IssuerKeyEvent {
+  readonly kind: "activated" | "retired";
+  readonly kid: string;
 }
 
 /** The keys in use, always for the current time. */
@@ -64,6 +72,8 @@ export interface LiveIssuerKeys {
   jwks(): PublicJwks;
   /** Re-reads the keys now (the timer calls this); never throws. */
   reload(): Promise<void>;
+  /** The state of every loaded key now (for the keys gauge). */
+  keyStates(): KeyState[];
   /** Whether the last check reached the store and found good keys; else why not. */
   status(): { ok: true } | { ok: false; reason: string };
   /** Stops the timer. */
@@ -81,6 +91,8 @@ export function startLiveIssuerKeys(options: LiveIssuerKeysOptions): LiveIssuerK
   let lastProblem = "";
   let lastError: string | undefined;
   let signingKid = signingKeyAt(ring.stored, now()).kid;
+  const publishedKids = () => new Set(ring.stored.signingKeys.filter((k) => isPublished(k, now())).map((k) => k.kid));
+  let published = publishedKids();
   let running: Promise<void> | undefined;
   let troubled = false; // a problem was seen in the current check
 
@@ -112,7 +124,11 @@ export function startLiveIssuerKeys(options: LiveIssuerKeysOptions): LiveIssuerK
       if (kid !== signingKid) {
         signingKid = kid;
         logger.info("signing with a new key", { kid });
+        options.onKeyEvent?.({ kind: "activated", kid });
       }
+      const nowPublished = publishedKids();
+      for (const gone of published) if (!nowPublished.has(gone)) options.onKeyEvent?.({ kind: "retired", kid: gone });
+      published = nowPublished;
       if (!troubled) {
         lastProblem = "";
         lastError = undefined;
@@ -140,6 +156,7 @@ export function startLiveIssuerKeys(options: LiveIssuerKeysOptions): LiveIssuerK
   return {
     signingKey: () => ring.signingKey(now()),
     jwks: () => ring.jwks(now()),
+    keyStates: () => keyStatuses(ring.stored, now()).map((key) => key.state),
     reload,
     status: () => (lastError === undefined ? { ok: true } : { ok: false, reason: lastError }),
     close: () => clearInterval(timer),

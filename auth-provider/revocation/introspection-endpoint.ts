@@ -13,6 +13,7 @@
 import type { Router } from "express";
 import type { RevocationRepository } from "../storage/auth-store.js";
 import { createClientAuthenticatedEndpoint, type ClientAuthenticatedEndpointOptions } from "../token/client-authenticated-endpoint.js";
+import { recordAnswerDetails } from "../token/endpoint-answer.js";
 import { setNoStore } from "../token/oauth-error.js";
 import type { IssuedToken, IssuedTokenVerifier } from "./issued-token-verifier.js";
 import { requireTokenParameter } from "./token-parameter.js";
@@ -36,6 +37,7 @@ export function createIntrospectionEndpoint(options: IntrospectionEndpointOption
         token !== undefined &&
         token.clientId === client.clientId &&
         !(await options.revocations.isRevoked({ tokenId: token.tokenId, clientId: token.clientId, issuedAt: token.issuedAt }));
+      recordAnswerDetails(res, { active });
       setNoStore(res);
       res.status(200).json(active ? introspectionOf(token) : { active: false });
     },

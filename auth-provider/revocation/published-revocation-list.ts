@@ -34,6 +34,11 @@ export interface PublishedRevocationListOptions {
   readonly onStale?: (err: unknown) => void;
   /** Called when a read succeeds again after onStale. */
   readonly onRecovered?: () => void;
+  /**
+   * Called with the number of client revocations (a client disabled or removed) that appeared since the previous
+   * read; those present at the first read are not counted.
+   */
+  readonly onNewClientRevocations?: (count: number) => void;
 }
 
 export interface PublishedRevocationListSource {
@@ -49,7 +54,7 @@ export function createPublishedRevocationList(options: PublishedRevocationListOp
   const now = options.now ?? Date.now;
   const maxAgeMs = options.maxAgeMs ?? 1000;
   const staleAfterMs = options.staleAfterMs ?? 500;
-  let last: { list: PublishedRevocationList; marker: string; readAtMs: number } | undefined;
+  let last: { list: PublishedRevocationList; marker: string; readAtMs: number; clients: ReadonlyMap<string, number> } | undefined;
   let reading: Promise<PublishedRevocationList> | undefined;
   let stale = false;
 
@@ -58,7 +63,9 @@ export function createPublishedRevocationList(options: PublishedRevocationListOp
     try {
       const snapshot = await options.revocations.snapshot(Math.floor(startedMs / 1000));
       if (last === undefined || last.marker !== snapshot.marker) {
-        last = { list: render(options.issuer, snapshot, startedMs), marker: snapshot.marker, readAtMs: startedMs };
+        if (last !== undefined) countNewClientRevocations(last.clients, snapshot, options.onNewClientRevocations);
+        const clients = new Map(snapshot.clients.map((c) => [c.clientId, c.tokensIssuedBefore]));
+        last = { list: render(options.issuer, snapshot, startedMs), marker: snapshot.marker, readAtMs: startedMs, clients };
       } else last.readAtMs = startedMs;
       if (stale) {
         stale = false;
@@ -91,6 +98,13 @@ export function createPublishedRevocationList(options: PublishedRevocationListOp
       }
     },
   };
+}
+
+// A client entry that is new, or moved later (disabled again), is a revocation made since the previous read.
+function countNewClientRevocations(before: ReadonlyMap<string, number>, snapshot: RevocationSnapshot, report: ((count: number) => void) | undefined): void {
+  if (report === undefined) return;
+  const count = snapshot.clients.filter((c) => (before.get(c.clientId) ?? Number.NEGATIVE_INFINITY) < c.tokensIssuedBefore).length;
+  if (count > 0) report(count);
 }
 
 function render(issuer: string, snapshot: RevocationSnapshot, nowMs: number): PublishedRevocationList {

@@ -13,6 +13,7 @@
 import type { Router } from "express";
 import type { RevocationRepository } from "../storage/auth-store.js";
 import { createClientAuthenticatedEndpoint, type ClientAuthenticatedEndpointOptions } from "../token/client-authenticated-endpoint.js";
+import { recordAnswerDetails } from "../token/endpoint-answer.js";
 import { OAuthError, setNoStore } from "../token/oauth-error.js";
 import type { IssuedTokenVerifier } from "./issued-token-verifier.js";
 import { requireTokenParameter } from "./token-parameter.js";
@@ -37,6 +38,7 @@ export function createRevocationEndpoint(options: RevocationEndpointOptions): Ro
           throw new OAuthError("unauthorized_client", "the token was not issued to this client; a client may revoke only its own tokens");
         }
         await options.revocations.revokeToken({ tokenId: token.tokenId, clientId: token.clientId, expiresAt: token.expiresAt });
+        recordAnswerDetails(res, { jti: token.tokenId, exp: token.expiresAt });
       }
       setNoStore(res);
       res.status(200).end();

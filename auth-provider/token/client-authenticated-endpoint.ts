@@ -25,6 +25,7 @@ import { authenticateClient, readPresentedCredentials, tlsClientAuthMethod, type
 import type { ClientRecord } from "../clients/client-record.js";
 import type { AuthAttempt, Throttle, ThrottleScope } from "../clients/failed-auth-limiter.js";
 import type { SharedFailedAuthLimiter } from "../storage/auth-store.js";
+import { observeAnswers, type EndpointObserver } from "./endpoint-answer.js";
 import { OAuthError, sendOAuthError } from "./oauth-error.js";
 import {
   bodyParserErrorToOAuthError,
@@ -45,6 +46,8 @@ export interface ClientAuthenticatedEndpointOptions extends ClientAuthentication
   readonly onThrottle?: (throttle: Throttle, attempt: AuthAttempt) => void;
   /** Whether the server requests client certificates (AUTH_CLIENT_CA_FILE) and offers tls_client_auth; default false. */
   readonly tlsClientAuth?: boolean;
+  /** Told of every POST answer, for metrics and the audit trail; default none. */
+  readonly observer?: EndpointObserver;
 }
 
 /** A request whose client is authenticated. */
@@ -70,7 +73,7 @@ export interface ClientAuthenticatedHandler {
 
 /**
  * A router serving `path` (below the base path) with POST; other methods get 405. Sets res.locals.clientId once the
- * client is authenticated, for the request log.
+ * client is authenticated, for the request log, and reports each POST answer to options.observer.
  */
 export function createClientAuthenticatedEndpoint(
   path: string,
@@ -95,6 +98,7 @@ export function createClientAuthenticatedEndpoint(
     const connection = { tlsClientAuth: options.tlsClientAuth === true, certificate: options.tlsClientAuth === true ? presentedCertificate(req.socket) : undefined };
     const credentials = await countingFailure(options, { address }, async () => readPresentedCredentials(req.headers.authorization, params, connection));
     const attempt = { address, clientId: credentials.clientId };
+    res.locals["claimedClientId"] = credentials.clientId;
     await refuseIfThrottled(options.failedAuthLimiter, attempt);
     const client = await countingFailure(options, attempt, () => authenticateClient(options, credentials));
     await options.failedAuthLimiter.recordSuccess({ address, clientId: client.clientId });
@@ -102,7 +106,7 @@ export function createClientAuthenticatedEndpoint(
     const certificateThumbprint = credentials.method === tlsClientAuthMethod ? credentials.certificate.thumbprint : undefined;
     await handler.handle({ req, res, params, client, certificateThumbprint });
   };
-  router.post(path, refuseThrottledAddress, ...parsers, authenticated);
+  router.post(path, observeAnswers(path, options.observer), refuseThrottledAddress, ...parsers, authenticated);
   router.all(path, (_req, res) => {
     res.set("Allow", "POST");
     res.status(405).json({ error: "method_not_allowed", error_description: "use POST" });
@@ -152,7 +156,7 @@ async function refuseIfThrottled(limiter: SharedFailedAuthLimiter, attempt: Auth
   throw new OAuthError(
     "slow_down",
     `too many failed client authentications ${throttledWho[throttle.scope]}; retry after ${throttle.retryAfterSeconds} seconds`,
-    { retryAfterSeconds: throttle.retryAfterSeconds },
+    { retryAfterSeconds: throttle.retryAfterSeconds, throttledBy: throttle.scope },
   );
 }
 

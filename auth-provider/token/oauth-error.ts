@@ -5,6 +5,10 @@
  * one error class with a fixed code set, and one function that writes it as JSON.
  */
 import type { Response } from "express";
+import type { ThrottleScope } from "../clients/failed-auth-limiter.js";
+
+/** What a slow_down answer is about: a failed-login limit, or the client's token budget (--max-tokens-per-minute). */
+export type ThrottleLimit = ThrottleScope | "budget";
 
 /** The RFC 6749 §5.2 error codes this server answers with. */
 export type OAuthErrorCode =
@@ -34,17 +38,20 @@ export class OAuthError extends Error {
   readonly basicChallenge: boolean;
   /** For slow_down and temporarily_unavailable: sent as the Retry-After header (whole seconds). */
   readonly retryAfterSeconds: number | undefined;
+  /** For slow_down: which limit was reached (for metrics). */
+  readonly throttledBy: ThrottleLimit | undefined;
 
   constructor(
     readonly code: OAuthErrorCode,
     /** Human-readable; sent as error_description. Quote client input with {@link quoteValue}. */
     readonly description: string,
-    options: { basicChallenge?: boolean; retryAfterSeconds?: number } = {},
+    options: { basicChallenge?: boolean; retryAfterSeconds?: number; throttledBy?: ThrottleLimit } = {},
   ) {
     super(`${code}: ${description}`);
     this.status = code === "invalid_client" ? 401 : code === "slow_down" ? 429 : code === "temporarily_unavailable" ? 503 : 400;
     this.basicChallenge = code === "invalid_client" && (options.basicChallenge ?? false);
     this.retryAfterSeconds = code === "slow_down" || code === "temporarily_unavailable" ? options.retryAfterSeconds : undefined;
+    this.throttledBy = code === "slow_down" ? options.throttledBy : undefined;
   }
 }
 
@@ -57,13 +64,14 @@ export function setNoStore(res: Response): void {
 /**
  * Writes err as {"error", "error_description"} with its status, Cache-Control: no-store, Retry-After when it has
  * one and, for a Basic challenge, `WWW-Authenticate: Basic realm="<issuer>"`. Records the code in
- * res.locals.oauthError for the request log.
+ * res.locals.oauthError for the request log (and the limit in res.locals.throttledBy, for metrics).
  */
 export function sendOAuthError(res: Response, err: OAuthError, issuer: string): void {
   setNoStore(res);
   if (err.basicChallenge) res.set("WWW-Authenticate", `Basic realm="${issuer.replace(/["\\]/g, "")}"`);
   if (err.retryAfterSeconds !== undefined) res.set("Retry-After", String(err.retryAfterSeconds));
   res.locals["oauthError"] = err.code;
+  if (err.throttledBy !== undefined) res.locals["throttledBy"] = err.throttledBy;
   res.status(err.status).json({ error: err.code, error_description: descriptionText(err.description) });
 }
 

@@ -24,6 +24,6 @@ export async function takeFromTokenBudget(budget: TokenBudget, client: ClientRec
     "slow_down",
     `this client may get ${perMinute} ${perMinute === 1 ? "token" : "tokens"} per minute; retry after ${wait} ` +
       `${wait === 1 ? "second" : "seconds"}, and cache tokens until they expire instead of asking for one per call`,
-    { retryAfterSeconds: wait },
+    { retryAfterSeconds: wait, throttledBy: "budget" },
   );
 }

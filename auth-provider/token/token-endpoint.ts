@@ -13,6 +13,7 @@ import type { AccessTokenSigner } from "./access-token-signer.js";
 import { checkGrantType, grantClientCredentials } from "./client-credentials-grant.js";
 import { createClientAuthenticatedEndpoint, type ClientAuthenticatedEndpointOptions } from "./client-authenticated-endpoint.js";
 import { setNoStore } from "./oauth-error.js";
+import { grantedAudience, recordAnswerDetails } from "./endpoint-answer.js";
 import { takeFromTokenBudget } from "./token-budget.js";
 import { createTokenRequestDpop, type TokenRequestDpopOptions } from "./token-request-dpop.js";
 import type { TokenBudget } from "../storage/auth-store.js";
@@ -35,10 +36,13 @@ export function createTokenEndpoint(options: TokenEndpointOptions): Router {
   return createClientAuthenticatedEndpoint(tokenEndpointPath, options, {
     beforeAuthentication: checkGrantType,
     async handle({ req, res, params, client, certificateThumbprint }) {
+      recordAnswerDetails(res, { audience: grantedAudience(client, params) });
       const jkt = await dpop(req, client);
       const grant = { ...grantClientCredentials(client, params, options.tokenTtlSeconds), confirmation: { jkt, "x5t#S256": certificateThumbprint } };
+      recordAnswerDetails(res, { scopes: grant.scopes });
       await takeFromTokenBudget(options.tokenBudget, client);
       const token = await options.signer.sign(grant);
+      recordAnswerDetails(res, { jti: token.tokenId, expires_in: token.expiresIn, token_type: jkt === undefined ? "bearer" : "DPoP" });
       setNoStore(res);
       res.status(200).json({
         access_token: token.accessToken,
