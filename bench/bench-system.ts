@@ -45,6 +45,8 @@ export interface BenchSystem {
   readonly notesLogged: ServerProcess;
   readonly rest: ServerProcess;
   readonly grpcJs: ServerProcess;
+  /** The same grpc-js server with the token guard (interceptor/grpc-js-auth-interceptor.ts). */
+  readonly grpcJsGuard: ServerProcess;
   /** Starts one more notes service (with auth) on its own data directory, seeded with `notes` notes. */
   startSeededNotes(name: string, notes: number): Promise<{ server: ServerProcess; dataDir: string }>;
   /** Stops every server started here and removes the data directories. */
@@ -149,6 +151,15 @@ export async function startBenchSystem(seededNotes: number): Promise<BenchSystem
       ready: acceptsConnections,
     });
     servers.push(grpcJs);
+    const grpcJsGuardPort = await freePort();
+    const grpcJsGuard = await startServer({
+      name: "grpc-js + guard",
+      entry: "bench/grpc-js-server.js",
+      port: grpcJsGuardPort,
+      env: { BENCH_PORT: String(grpcJsGuardPort), DATA_DIR: dataDir, AUTH_ISSUER: issuer, AUTH_JWKS_URL: jwksUrl, BENCH_AUDIENCE: notesAudience },
+      ready: acceptsConnections,
+    });
+    servers.push(grpcJsGuard);
 
     return {
       dataDir,
@@ -166,6 +177,7 @@ export async function startBenchSystem(seededNotes: number): Promise<BenchSystem
       setNotesMetrics,
       rest,
       grpcJs,
+      grpcJsGuard,
       async startSeededNotes(name, count) {
         const dir = benchDir(dirs);
         seedNotes(dir, count);

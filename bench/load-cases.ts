@@ -26,6 +26,7 @@ export type CaseId =
   | "connect-no-auth"
   | "rest"
   | "grpc-js"
+  | "grpc-js-guard"
   | "token"
   | "grpc-auth-serial"
   | "grpc-no-auth-serial"
@@ -56,7 +57,7 @@ export function loadCases(system: BenchSystem, settings: BenchSettings, pg?: Pos
   const { token } = system;
   const c = settings.concurrency;
   const noAuth = system.authSwitchable ? "auth off" : "auth off (not honoured: auth still on)";
-  const { notes, notesControl, notesLogged, notesMetrics, rest, grpcJs, auth } = system;
+  const { notes, notesControl, notesLogged, notesMetrics, rest, grpcJs, grpcJsGuard, auth } = system;
   // One notes process serves both the "auth" and the "auth off" cases: its auth is switched before each.
   const authOn = { before: () => system.setNotesAuth(true) };
   const authOff = { before: () => system.setNotesAuth(false) };
@@ -91,6 +92,7 @@ export function loadCases(system: BenchSystem, settings: BenchSettings, pg?: Pos
     loaded("connect-no-auth", `notes, Connect (HTTP/2), ${noAuth}`, notes, (s) => connectListNotes(notes.url, token, 1, s), c, authOff),
     loaded("rest", `2a REST design: express + jose, HTTP/1.1 ×${c}`, rest, (s) => restListNotes(rest.url, token, 1, s)),
     loaded("grpc-js", "2b plain grpc-js, no auth", grpcJs, (s) => grpcListNotes(grpcJs.url, undefined, 1, s)),
+    loaded("grpc-js-guard", "2b grpc-js + guard", grpcJsGuard, (s) => grpcListNotes(grpcJsGuard.url, token, 1, s)),
     loaded(
       "token",
       `token endpoint (tokens/s), HTTP/1.1 ×${settings.tokenConcurrency}`,

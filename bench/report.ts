@@ -302,7 +302,8 @@ function reading(r: BenchResults, targets: Target[]): string {
   }
   lines.push(
     `Authenticated gRPC answers ${num(rate("grpc-auth"))} calls/s at ${num(cpu("grpc-auth"), 3)} ms of server CPU per call; the REST design ${num(rate("rest"))} at ${num(cpu("rest"), 3)} ms; ` +
-      `the Connect protocol on the same server ${num(rate("connect-auth"))} at ${num(cpu("connect-auth"), 3)} ms; plain grpc-js without auth ${num(rate("grpc-js"))} at ${num(cpu("grpc-js"), 3)} ms.`,
+      `the Connect protocol on the same server ${num(rate("connect-auth"))} at ${num(cpu("connect-auth"), 3)} ms; plain grpc-js without auth ${num(rate("grpc-js"))} at ${num(cpu("grpc-js"), 3)} ms, ` +
+      `with the token guard ${num(rate("grpc-js-guard"))} at ${num(cpu("grpc-js-guard"), 3)} ms.`,
   );
   const overOneCore = r.cases.filter((c) => c.case.group === "throughput" && median(c.runs.map((m) => m.serverCpuShare)) > 1.05);
   if (overOneCore.length) {

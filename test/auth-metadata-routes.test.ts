@@ -71,6 +71,26 @@ describe("metadata, JWKS and other routes", () => {
     assert.equal(jwks.keys[0]!["use"], "sig");
   });
 
+  it("gives the JWKS a strong ETag, answers If-None-Match with 304 and HEAD without a body", async () => {
+    const url = `${provider.server.url}/auth/jwt/jwks.json`;
+    const response = await fetch(url);
+    const etag = response.headers.get("etag");
+    assert.match(etag ?? "", /^"[^"]+"$/, "strong");
+    assert.match(response.headers.get("content-type") ?? "", /^application\/json/);
+    assert.equal(response.headers.get("content-length"), String(Buffer.byteLength(await response.text())));
+    const notModified = await fetch(url, { headers: { "if-none-match": etag! } });
+    assert.equal(notModified.status, 304);
+    assert.equal(notModified.headers.get("etag"), etag);
+    assert.equal(notModified.headers.get("cache-control"), "public, max-age=300");
+    const head = await fetch(url, { method: "HEAD" });
+    assert.equal(head.status, 200);
+    assert.equal(head.headers.get("etag"), etag);
+    assert.equal(await head.text(), "");
+    const logged = () => provider.server.logs().some((l) => l["msg"] === "request" && l["path"] === "/auth/jwt/jwks.json" && l["status"] === 304);
+    for (let i = 0; i < 50 && !logged(); i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.ok(logged(), "still in the request log");
+  });
+
   it("answers /healthz", async () => {
     const response = await fetch(`${provider.server.url}/healthz`);
     assert.equal(response.status, 200);

@@ -5,7 +5,7 @@
  */
 import type { Express } from "express";
 import { authBasePath } from "../http/app.js";
-import { createMetadataRoutes, wellKnownMetadataPath, type MetadataRoutesOptions } from "../http/authorization-server-metadata.js";
+import { createJwksHandler, createMetadataRoutes, jwksPath, wellKnownMetadataPath, type MetadataRoutesOptions } from "../http/authorization-server-metadata.js";
 import { createIntrospectionEndpoint } from "../revocation/introspection-endpoint.js";
 import type { IssuedTokenVerifier } from "../revocation/issued-token-verifier.js";
 import type { PublishedRevocationListSource } from "../revocation/published-revocation-list.js";
@@ -26,6 +26,8 @@ export interface EmbeddedRoutesDeps extends TokenEndpointOptions, MetadataRoutes
 /** Mounts the endpoints, the revocation list, JWKS and metadata under /auth, and the RFC 8414 metadata location, on app. */
 export function mountEmbeddedRoutes(app: Express, deps: EmbeddedRoutesDeps): void {
   const metadata = createMetadataRoutes(deps);
+  // First, so the most fetched public document skips the other routers (after the request log and spans, as before).
+  app.get(`${authBasePath}${jwksPath}`, createJwksHandler(deps.jwks));
   app.use(authBasePath, createTokenEndpoint(deps));
   app.use(authBasePath, createRevocationEndpoint(deps));
   app.use(authBasePath, createIntrospectionEndpoint(deps));

@@ -11,6 +11,7 @@ import express, { type Router } from "express";
 import { assertionSigningAlgorithms } from "../clients/client-assertion.js";
 import { offeredClientAuthMethods } from "../clients/client-authentication.js";
 import { dpopSigningAlgorithms } from "../../interceptor/dpop-proof.js";
+import { createJwksResponder } from "./prepared-jwks.js";
 import type { PublicJwks } from "../keys/key-ring.js";
 import type { ScopeCatalog } from "../policy/scope-catalog.js";
 import { introspectionEndpointPath } from "../revocation/introspection-endpoint.js";
@@ -86,8 +87,8 @@ export interface MetadataRoutesOptions {
 }
 
 /**
- * Routes, relative to the base path: GET /.well-known/openid-configuration, GET
- * /.well-known/oauth-authorization-server and GET /jwt/jwks.json (cacheable for 5 minutes).
+ * Routes, relative to the base path: GET /.well-known/openid-configuration and GET
+ * /.well-known/oauth-authorization-server (cacheable for 5 minutes). The JWKS is {@link createJwksRoute}.
  */
 export function createMetadataRoutes(options: MetadataRoutesOptions): Router {
   const router = express.Router();
@@ -98,11 +99,16 @@ export function createMetadataRoutes(options: MetadataRoutesOptions): Router {
   };
   router.get("/.well-known/openid-configuration", metadata);
   router.get("/.well-known/oauth-authorization-server", metadata);
-  router.get(jwksPath, (_req, res) => {
-    res.set("Cache-Control", "public, max-age=300");
-    res.json(options.jwks());
-  });
   return router;
+}
+
+/**
+ * The handler of GET (and so HEAD) at the base path plus {@link jwksPath}, answered from a body prepared once per key
+ * set (cacheable for 5 minutes, strong ETag, 304 on If-None-Match). Mount it before the other routes under the base path.
+ */
+export function createJwksHandler(jwks: () => PublicJwks): express.RequestHandler {
+  const respond = createJwksResponder(jwks);
+  return (req, res) => respond(req, res);
 }
 
 /**

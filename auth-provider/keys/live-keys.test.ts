@@ -49,19 +49,25 @@ describe("live issuer keys", () => {
     const newKey = await generateSigningKey();
     const timing = { activationDelaySeconds: 15, maxTokenTtlSeconds: 60, retireMarginSeconds: 60 };
     updateIssuerKeys(db, keys.file, (current) => rotateSigningKey(current, newKey, clock.now, timing));
-    assert.deepEqual(live.jwks().keys.map((k) => k.kid), [oldKid], "not before the next reload");
+    const unrotated = live.jwks();
+    assert.deepEqual(unrotated.keys.map((k) => k.kid), [oldKid], "not before the next reload");
+    assert.equal(live.jwks(), unrotated, "the same object while the keys are unchanged (its body is prepared once)");
     await live.reload();
-    assert.deepEqual(live.jwks().keys.map((k) => k.kid), [oldKid, newKey.kid], "published at once");
+    const rotated = live.jwks();
+    assert.deepEqual(rotated.keys.map((k) => k.kid), [oldKid, newKey.kid], "published at once");
+    assert.notEqual(rotated, unrotated);
     assert.equal(live.signingKey().kid, oldKid, "the old key still signs");
     assert.deepEqual(live.keyStates(), ["signing", "next"]);
 
     clock.now += 15_000;
     assert.equal(live.signingKey().kid, newKey.kid, "signs with the new key at activation, without a reload");
+    assert.equal(live.jwks(), rotated, "activation does not change the JWKS");
     await live.reload();
     assert.ok(logs.some((l) => l.msg === "signing with a new key" && l.fields["kid"] === newKey.kid));
 
     clock.now += 120_000;
     assert.deepEqual(live.jwks().keys.map((k) => k.kid), [newKey.kid], "the old key has left the JWKS");
+    assert.notEqual(live.jwks(), rotated);
     await live.reload();
     const stored = parseIssuerKeysFile(readFileSync(keys.file, "utf8"), keys.file);
     assert.deepEqual(stored.signingKeys.map((k) => k.kid), [newKey.kid], "and the file");

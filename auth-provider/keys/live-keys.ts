@@ -5,7 +5,8 @@
  * read beats fs.watch, which loses track of atomically replaced files on some
  * platforms; PostgreSQL: one tiny query of the key set's change counter), and
  * the signing key and JWKS are worked out per request from the loaded keys and
- * the clock, so an activation or retirement needs no reload. Keys past their
+ * the clock, so an activation or retirement needs no reload (the JWKS object
+ * stays the same until the keys reload or a key leaves it). Keys past their
  * retirement are dropped from the store here too (under the store's lock, so
  * several replicas doing it at once is harmless).
  *
@@ -69,6 +70,7 @@ export interface IssuerKeyEvent {
 /** The keys in use, always for the current time. */
 export interface LiveIssuerKeys {
   signingKey(): SigningKey;
+  /** The same object while the published keys are unchanged. */
   jwks(): PublicJwks;
   /** Re-reads the keys now (the timer calls this); never throws. */
   reload(): Promise<void>;
@@ -148,6 +150,16 @@ export function startLiveIssuerKeys(options: LiveIssuerKeysOptions): LiveIssuerK
     }
   }
 
+  // The JWKS object is kept until the ring changes or its next key leaves it, so callers can prepare a body per key set.
+  let jwksCache: { ring: IssuerKeyRing; until: number; jwks: PublicJwks } | undefined;
+  const jwks = (): PublicJwks => {
+    const at = now();
+    if (jwksCache?.ring === ring && at < jwksCache.until) return jwksCache.jwks;
+    const leaving = ring.stored.signingKeys.map((k) => (k.retiresAt === undefined ? Infinity : Date.parse(k.retiresAt))).filter((t) => t > at);
+    jwksCache = { ring, until: Math.min(Infinity, ...leaving), jwks: ring.jwks(at) };
+    return jwksCache.jwks;
+  };
+
   const reload = () => (running ??= check().finally(() => (running = undefined)));
   const timer = setInterval(() => void reload(), options.reloadIntervalMs ?? 1000);
   timer.unref();
@@ -155,7 +167,7 @@ export function startLiveIssuerKeys(options: LiveIssuerKeysOptions): LiveIssuerK
 
   return {
     signingKey: () => ring.signingKey(now()),
-    jwks: () => ring.jwks(now()),
+    jwks,
     keyStates: () => keyStatuses(ring.stored, now()).map((key) => key.state),
     reload,
     status: () => (lastError === undefined ? { ok: true } : { ok: false, reason: lastError }),
