@@ -20,6 +20,7 @@ import { createGrpcJsAuthInterceptor, principalOf } from "../interceptor/grpc-js
 import { createJwksKeySource } from "../interceptor/jwks-key-source.js";
 import type { Principal } from "../interceptor/principal.js";
 import { createAccessTokenVerifier } from "../interceptor/verify-access-token.js";
+import { assertAuthRefusal } from "./support/assertions.js";
 import { badTokenCases, type Authorization } from "./support/bad-token-cases.js";
 import { bufBinary, projectRoot, runCommand } from "./support/commands.js";
 import { createDpopKey, dpopAuth, signProof, type DpopTestKey } from "./support/dpop-proofs.js";
@@ -141,15 +142,6 @@ async function refusal(pending: Promise<unknown>): Promise<ConnectError> {
   assert.fail("the call succeeded but should have been refused");
 }
 
-function assertRefused(err: ConnectError, code: Code, reason: AuthFailureReason, messagePart: RegExp) {
-  assert.equal(Code[err.code], Code[code], `code (message: ${err.rawMessage})`);
-  assert.match(err.rawMessage, messagePart);
-  const [detail] = err.findDetails(AuthErrorSchema);
-  assert.ok(detail, "the error carries an m2m.auth.v1.AuthError detail");
-  assert.equal(AuthFailureReason[detail.reason], AuthFailureReason[reason]);
-  assert.equal(detail.audience, audience);
-  if (code !== Code.Unavailable) assert.match(err.metadata.get("www-authenticate") ?? "", /^Bearer realm="note-service"/);
-}
 
 /** A request the grpc-js client itself refuses to send (its metadata rules), so the server never sees it. */
 class UnsendableByGrpcJsClient extends Error {}
@@ -214,7 +206,7 @@ for (const client of clients) {
         }
         const expected = serverDifferences[c.name] ?? c;
         summary.push({ case: `${client.name}: ${c.name}`, expected: `${Code[c.code]} ${AuthFailureReason[expected.reason]}`, observed: `${Code[err.code]} ${AuthFailureReason[err.findDetails(AuthErrorSchema)[0]?.reason ?? 0]}` });
-        assertRefused(err, c.code, expected.reason, expected.message);
+        assertAuthRefusal(err, c.code, expected.reason, expected.message, audience);
       });
     }
 
@@ -262,7 +254,7 @@ describe("the token guard on a grpc-js server", () => {
     const token = await system.token(audience, "note.read");
     await read(`Bearer ${token}`);
     const err = await refusal(call("createNote", { note: { title: "x" } }, `Bearer ${token}`));
-    assertRefused(err, Code.PermissionDenied, AuthFailureReason.INSUFFICIENT_SCOPE, /lacks the scope note\.write/);
+    assertAuthRefusal(err, Code.PermissionDenied, AuthFailureReason.INSUFFICIENT_SCOPE, /lacks the scope note\.write/, audience);
     const [detail] = err.findDetails(AuthErrorSchema);
     assert.deepEqual(detail!.requiredScopes, ["note.write"]);
     assert.deepEqual(detail!.grantedScopes, ["note.read"]);

@@ -15,6 +15,7 @@ import { Health, HealthCheckResponse_ServingStatus } from "../gen/grpc/health/v1
 import { AuthErrorSchema, AuthFailureReason } from "../gen/m2m/auth/v1/auth_pb.js";
 import { CalendarService } from "../gen/m2m/calendar/v1/calendar_pb.js";
 import { NoteService } from "../gen/m2m/notes/v1/notes_pb.js";
+import { assertAuthRefusal } from "./support/assertions.js";
 import { startProcess, tempDataDir, type RunningProcess } from "./support/processes.js";
 import { printSummary } from "./support/summary-table.js";
 import { startSystem, transportFor, type Protocol, type TestSystem } from "./support/system.js";
@@ -100,14 +101,6 @@ async function refusal(call: Promise<unknown>): Promise<ConnectError> {
   assert.fail("the call succeeded but should have been refused");
 }
 
-function assertRefused(err: ConnectError, code: Code, reason: AuthFailureReason, messagePart: RegExp) {
-  assert.equal(Code[err.code], Code[code], `code (message: ${err.rawMessage})`);
-  assert.match(err.rawMessage, messagePart);
-  const [detail] = err.findDetails(AuthErrorSchema);
-  assert.ok(detail, "the error carries an m2m.auth.v1.AuthError detail");
-  assert.equal(AuthFailureReason[detail.reason], AuthFailureReason[reason]);
-  if (code !== Code.Unavailable) assert.match(err.metadata.get("www-authenticate") ?? "", /^Bearer realm="/);
-}
 
 for (const target of targets) {
   describe(`token guard at ${target.name}`, () => {
@@ -118,7 +111,7 @@ for (const target of targets) {
       test(`${c.name}: ${Code[c.code]}`, async () => {
         const err = await refusal(target.read(await c.authorization()));
         summary.push({ case: `${target.name}: ${c.name}`, expected: `${Code[c.code]} ${AuthFailureReason[c.reason]}`, observed: `${Code[err.code]} ${AuthFailureReason[err.findDetails(AuthErrorSchema)[0]?.reason ?? 0]}` });
-        assertRefused(err, c.code, c.reason, c.message);
+        assertAuthRefusal(err, c.code, c.reason, c.message);
       });
     }
 
@@ -152,7 +145,7 @@ for (const target of targets) {
       test(`${c.name}: UNAUTHENTICATED, too large`, async () => {
         const err = await refusal(c.call());
         summary.push({ case: `${target.name}: ${c.name}`, expected: "Unauthenticated MALFORMED_TOKEN", observed: `${Code[err.code]} ${AuthFailureReason[err.findDetails(AuthErrorSchema)[0]?.reason ?? 0]}` });
-        assertRefused(err, Code.Unauthenticated, AuthFailureReason.MALFORMED_TOKEN, /access token too large/);
+        assertAuthRefusal(err, Code.Unauthenticated, AuthFailureReason.MALFORMED_TOKEN, /access token too large/);
       });
     }
     test("10 MB token over HTTP/1.1 (Connect): 431 before any handler", async () => {
@@ -182,7 +175,7 @@ for (const target of targets) {
       const token = await system.token(target.audience, target.readScope);
       await target.read(`Bearer ${token}`); // now in the service's verified-token cache
       const err = await refusal(target.write(`Bearer ${token}`));
-      assertRefused(err, Code.PermissionDenied, AuthFailureReason.INSUFFICIENT_SCOPE, new RegExp(`lacks the scope ${target.writeScope.replace(".", "\\.")}`));
+      assertAuthRefusal(err, Code.PermissionDenied, AuthFailureReason.INSUFFICIENT_SCOPE, new RegExp(`lacks the scope ${target.writeScope.replace(".", "\\.")}`));
       const [detail] = err.findDetails(AuthErrorSchema);
       assert.deepEqual(detail!.requiredScopes, [target.writeScope]);
       assert.deepEqual(detail!.grantedScopes, [target.readScope]);
@@ -198,7 +191,7 @@ for (const target of targets) {
 
     test("refusals over Connect carry the same code and detail", async () => {
       const err = await refusal(target.read(undefined, "connect"));
-      assertRefused(err, Code.Unauthenticated, AuthFailureReason.MISSING_TOKEN, /no access token/);
+      assertAuthRefusal(err, Code.Unauthenticated, AuthFailureReason.MISSING_TOKEN, /no access token/);
     });
 
     test("the token and the secret never appear in the service's logs", async () => {
