@@ -40,11 +40,11 @@ export type IssuedTokenVerifier = (token: string) => Promise<IssuedToken | undef
 /** Creates a verifier; the imported key set is reused until the published keys change. */
 export function createIssuedTokenVerifier(options: IssuedTokenVerifierOptions): IssuedTokenVerifier {
   const now = options.now ?? Date.now;
-  let cached: { json: string; keySet: ReturnType<typeof createLocalJWKSet> } | undefined;
+  // The live keys hand out the same JWKS object until the key set changes, so identity says when to re-import.
+  let cached: { jwks: PublicJwks; keySet: ReturnType<typeof createLocalJWKSet> } | undefined;
   const keySet = () => {
     const jwks = options.jwks();
-    const json = JSON.stringify(jwks);
-    if (cached?.json !== json) cached = { json, keySet: createLocalJWKSet(jwks as unknown as JSONWebKeySet) };
+    if (cached?.jwks !== jwks) cached = { jwks, keySet: createLocalJWKSet(jwks as unknown as JSONWebKeySet) };
     return cached.keySet;
   };
   return async (token) => {
