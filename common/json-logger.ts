@@ -13,6 +13,8 @@ export interface Logger {
   info(msg: string, fields?: LogFields): void;
   warn(msg: string, fields?: LogFields): void;
   error(msg: string, fields?: LogFields): void;
+  /** Whether lines of `level` are written: callers skip building fields nobody reads. */
+  enabled(level: LogLevel): boolean;
 }
 
 const order: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
@@ -48,6 +50,7 @@ export function createLogger(options: LoggerOptions): Logger {
     info: (msg, fields) => log("info", msg, fields),
     warn: (msg, fields) => log("warn", msg, fields),
     error: (msg, fields) => log("error", msg, fields),
+    enabled: (level) => order[level] >= min,
   };
 }
 

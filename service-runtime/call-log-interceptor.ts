@@ -12,14 +12,17 @@ import { protocolOf } from "./call-protocol.js";
 
 /** Creates the interceptor; place it first so it also sees refused calls. */
 export function createCallLogInterceptor(logger: Logger): Interceptor {
+  // Calls that end well are logged at info; below it (LOG_LEVEL=warn) their fields are not even built.
+  const logsCalls = logger.enabled("info");
   return (next) => async (req) => {
     const started = performance.now();
-    const method = `${req.service.typeName}/${req.method.name}`;
     const log = (err: unknown) => {
       const error = err === undefined ? undefined : ConnectError.from(err);
+      const serverError = error?.code === Code.Internal || error?.code === Code.Unknown;
+      if (!logsCalls && !serverError) return;
       const principal = req.contextValues.get(kPrincipal);
       const fields = {
-        method,
+        method: `${req.service.typeName}/${req.method.name}`,
         protocol: protocolOf(req.header.get("content-type")),
         code: error ? Code[error.code] : "OK",
         client_id: principal?.clientId ?? null,
@@ -27,7 +30,7 @@ export function createCallLogInterceptor(logger: Logger): Interceptor {
         duration_ms: Math.round((performance.now() - started) * 100) / 100,
         ...(error ? { error: error.rawMessage } : {}),
       };
-      if (error?.code === Code.Internal || error?.code === Code.Unknown) {
+      if (serverError) {
         logger.error("call", { ...fields, cause: error.cause instanceof Error ? error.cause.message : undefined });
       } else {
         logger.info("call", fields);

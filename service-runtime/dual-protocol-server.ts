@@ -19,12 +19,16 @@
  * checks are relied on.
  *
  * Shutdown is the same for both: see {@link DualProtocolServer.close}.
+ *
+ * An HTTP/2 stream is offered to `takeHttp2Stream` first (the unary fast
+ * path); what it leaves goes to Node's compatibility layer and the handler.
  */
 import http from "node:http";
 import http2 from "node:http2";
 import net from "node:net";
 import type { TLSSocket } from "node:tls";
 import type { ServerTls } from "../common/tls.js";
+import type { Http2StreamTaker } from "./unary-fast-path.js";
 import { createConnectionAdmission, type RefusalReport } from "./connection-admission.js";
 import { maxHeaderBytes, type ConnectionLimits } from "./connection-limits.js";
 import { createConnectionTracker, type ConnectionTracker } from "./connection-tracker.js";
@@ -50,6 +54,8 @@ export interface DualProtocolOptions {
   limits: ConnectionLimits;
   /** Connections refused by a cap: called on the first, then at most once per 10 s with the counts since. */
   onConnectionsRefused?: (report: RefusalReport) => void;
+  /** Offered every HTTP/2 stream before the handler; returns true when it answers the stream itself. */
+  takeHttp2Stream?: Http2StreamTaker;
 }
 
 // "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n": three bytes tell it apart from any HTTP/1.1 method.
@@ -62,7 +68,8 @@ export async function listenDualProtocol(handler: DualRequestHandler, port: numb
   const { limits } = options;
   const admission = createConnectionAdmission({ ...limits, onRefused: options.onConnectionsRefused });
   const connections = createConnectionTracker(limits);
-  const dispatch = options.tls === undefined ? createCleartextDispatch(handler, connections, limits) : createTlsDispatch(handler, connections, limits, options.tls);
+  const dispatch =
+    options.tls === undefined ? createCleartextDispatch(handler, connections, options) : createTlsDispatch(handler, connections, options, options.tls);
   const server = net.createServer((socket) => {
     socket.on("error", () => socket.destroy());
     if (!admission.admit(socket)) return;
@@ -86,8 +93,25 @@ function http2Options(limits: ConnectionLimits): http2.ServerOptions {
   return { settings: { maxHeaderListSize: maxHeaderBytes, maxConcurrentStreams: limits.http2MaxConcurrentStreams } };
 }
 
-function createCleartextDispatch(handler: DualRequestHandler, connections: ConnectionTracker, limits: ConnectionLimits): (socket: net.Socket) => void {
+/**
+ * Puts `take` in front of Node's compatibility layer, which listens for the server's `stream` event (added when
+ * the server got its request handler) and turns each stream into a request and response.
+ */
+function offerStreamsFirst(server: http2.Http2Server | http2.Http2SecureServer, take: Http2StreamTaker | undefined): void {
+  if (take === undefined) return;
+  const compatibility = server.listeners("stream");
+  if (compatibility.length !== 1) throw new Error(`expected one listener of Node's HTTP/2 compatibility layer on "stream", found ${compatibility.length}`);
+  const toCompatibility = compatibility[0] as (...args: unknown[]) => void;
+  server.removeListener("stream", toCompatibility);
+  server.on("stream", (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, flags: number, rawHeaders: string[]) => {
+    if (!take(stream, headers, rawHeaders)) toCompatibility(stream, headers, flags, rawHeaders);
+  });
+}
+
+function createCleartextDispatch(handler: DualRequestHandler, connections: ConnectionTracker, options: DualProtocolOptions): (socket: net.Socket) => void {
+  const { limits } = options;
   const h2 = http2.createServer(http2Options(limits), handler);
+  offerStreamsFirst(h2, options.takeHttp2Stream);
   const h1 = http.createServer({ maxHeaderSize: maxHeaderBytes }, handler);
   setHttp1Timeouts(h1, limits);
   h1.on("request", connections.http1Request);
@@ -115,7 +139,8 @@ function createCleartextDispatch(handler: DualRequestHandler, connections: Conne
   };
 }
 
-function createTlsDispatch(handler: DualRequestHandler, connections: ConnectionTracker, limits: ConnectionLimits, tls: ServerTls): (socket: net.Socket) => void {
+function createTlsDispatch(handler: DualRequestHandler, connections: ConnectionTracker, options: DualProtocolOptions, tls: ServerTls): (socket: net.Socket) => void {
+  const { limits } = options;
   // The tracker bounds the handshake absolutely; Node's handshakeTimeout (an inactivity timer) is only a backstop.
   const server = http2.createSecureServer(
     {
@@ -129,6 +154,7 @@ function createTlsDispatch(handler: DualRequestHandler, connections: ConnectionT
     },
     handler,
   );
+  offerStreamsFirst(server, options.takeHttp2Stream);
   // With allowHTTP1 the server takes http.Server's settings for HTTP/1.1 connections (the types do not say so).
   setHttp1Timeouts(server as unknown as http.Server, limits);
   (server as unknown as { maxHeaderSize: number }).maxHeaderSize = maxHeaderBytes;

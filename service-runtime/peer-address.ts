@@ -10,8 +10,7 @@
  * groups an IPv6 caller by its /64; the value here stays the exact address.
  */
 import { createContextKey, createContextValues, type ContextValues } from "@connectrpc/connect";
-import type http from "node:http";
-import type http2 from "node:http2";
+import type { RequestWithSocket } from "../interceptor/peer-certificate-thumbprint.js";
 
 /** The caller's IP address (IPv4-mapped IPv6 addresses as plain IPv4); undefined when Node does not know it. */
 export const kPeerAddress = createContextKey<string | undefined>(undefined, { description: "the caller's network address" });
@@ -20,7 +19,7 @@ export const kPeerAddress = createContextKey<string | undefined>(undefined, { de
  * The context values of a new call: `kPeerAddress` set from the request's
  * socket. Pass as connectNodeAdapter's `contextValues` option.
  */
-export function peerContextValues(req: http.IncomingMessage | http2.Http2ServerRequest): ContextValues {
+export function peerContextValues(req: RequestWithSocket): ContextValues {
   const values = createContextValues();
   const address = peerAddressOf(req);
   if (address !== undefined) values.set(kPeerAddress, address);
@@ -28,11 +27,11 @@ export function peerContextValues(req: http.IncomingMessage | http2.Http2ServerR
 }
 
 /** The remote address of the request's connection, or undefined once the connection is gone. */
-export function peerAddressOf(req: http.IncomingMessage | http2.Http2ServerRequest): string | undefined {
+export function peerAddressOf(req: RequestWithSocket): string | undefined {
   let address: string | undefined;
   try {
     // An HTTP/2 request's socket is a proxy that throws once its session is destroyed.
-    address = req.socket.remoteAddress;
+    address = (req.socket as { remoteAddress?: string } | null)?.remoteAddress;
   } catch {
     return undefined;
   }

@@ -6,7 +6,8 @@
  */
 import type { DescService } from "@bufbuild/protobuf";
 import type { ConnectRouter, Interceptor } from "@connectrpc/connect";
-import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { validateUniversalHandlerOptions } from "@connectrpc/connect/protocol";
+import { compressionBrotli, compressionGzip, connectNodeAdapter } from "@connectrpc/connect-node";
 import { setMaxListeners } from "node:events";
 import { ConfigError } from "../common/env.js";
 import { createLogger, errorText, type Logger } from "../common/json-logger.js";
@@ -32,6 +33,8 @@ import { followRevocations, revocationsHealthName, revocationsServing } from "./
 import { reflectionServiceNames, registerReflection } from "./reflection-service.js";
 import { listenDualProtocol, type DualRequestHandler } from "./dual-protocol-server.js";
 import { peerContextValues } from "./peer-address.js";
+import { createUnaryFastPath, type CallTransport } from "./unary-fast-path.js";
+import { recordUnaryMethods } from "./unary-routes.js";
 import { createWatchLimitInterceptor } from "./watch-limit-interceptor.js";
 import { loadServiceConfig, metricsPortVariable, type ServiceConfig, type ServiceIdentity } from "./service-config.js";
 import { SchemaTooNewError, type Migration } from "../common/database/migrations.js";
@@ -151,35 +154,35 @@ export async function runService(definition: ServiceDefinition, options: RunServ
   // Every call in flight listens on this signal; without this, Node warns
   // (MaxListenersExceededWarning) on stderr once more than 10 calls overlap.
   setMaxListeners(0, shutdown.signal);
-  const handler = connectNodeAdapter({
-    routes: (router) => {
-      wiring.routes(router);
-      health.register(router);
-      registerReflection(router, descriptors);
-    },
-    readMaxBytes,
-    // The caller's address, for the per-address watch limit; how many authorization fields came (Node keeps
-    // only the first of repeated ones; the auth interceptor refuses more than one); the TLS client certificate,
-    // for certificate-bound tokens.
-    contextValues: (req) => withPeerCertificateThumbprint(req, withAuthorizationFieldCount(req, peerContextValues(req))),
-    shutdownSignal: shutdown.signal,
-    interceptors: [
-      // Outermost, so that refused calls are counted and durations include every other interceptor.
-      ...(metrics === undefined ? [] : [options.wrapMetricsInterceptor ? options.wrapMetricsInterceptor(metrics.interceptor, logger) : metrics.interceptor]),
-      // Before everything but the metrics: the call's span, continuing the caller's trace, covers refusals too.
-      ...rpcServerSpanInterceptors(),
-      createCallLogInterceptor(logger),
-      // A caller that leaves with its request stream open ends its call as CANCELED, not UNKNOWN.
-      createCallerGoneInterceptor(),
-      options.wrapAuthInterceptor ? options.wrapAuthInterceptor(authInterceptor, logger) : authInterceptor,
-      // After the token guard: counts authenticated watches per client id, and refused calls take no slot.
-      createWatchLimitInterceptor({
-        perAddress: config.watchLimitPerAddress,
-        perClient: config.watchLimitPerClient,
-        ...(metrics === undefined ? {} : { onOpenWatchesChange: metrics.openWatchesChange }),
-      }),
-    ],
-  }) as DualRequestHandler;
+  const routes = recordUnaryMethods((router) => {
+    wiring.routes(router);
+    health.register(router);
+    registerReflection(router, descriptors);
+  });
+  // The caller's address, for the per-address watch limit; how many authorization fields came (Node keeps
+  // only the first of repeated ones; the auth interceptor refuses more than one); the TLS client certificate,
+  // for certificate-bound tokens.
+  const contextValues = (call: CallTransport) => withPeerCertificateThumbprint(call, withAuthorizationFieldCount(call, peerContextValues(call)));
+  const interceptors = [
+    // Outermost, so that refused calls are counted and durations include every other interceptor.
+    ...(metrics === undefined ? [] : [options.wrapMetricsInterceptor ? options.wrapMetricsInterceptor(metrics.interceptor, logger) : metrics.interceptor]),
+    // Before everything but the metrics: the call's span, continuing the caller's trace, covers refusals too.
+    ...rpcServerSpanInterceptors(),
+    createCallLogInterceptor(logger),
+    // A caller that leaves with its request stream open ends its call as CANCELED, not UNKNOWN.
+    createCallerGoneInterceptor(),
+    options.wrapAuthInterceptor ? options.wrapAuthInterceptor(authInterceptor, logger) : authInterceptor,
+    // After the token guard: counts authenticated watches per client id, and refused calls take no slot.
+    createWatchLimitInterceptor({
+      perAddress: config.watchLimitPerAddress,
+      perClient: config.watchLimitPerClient,
+      ...(metrics === undefined ? {} : { onOpenWatchesChange: metrics.openWatchesChange }),
+    }),
+  ];
+  // The same options reach both paths: the adapter, and the unary fast path that takes its common calls.
+  const handlerOptions = validateUniversalHandlerOptions({ readMaxBytes, acceptCompression: [compressionGzip, compressionBrotli], shutdownSignal: shutdown.signal, interceptors });
+  const handler = connectNodeAdapter({ ...handlerOptions, routes: routes.routes, contextValues }) as DualRequestHandler;
+  const takeHttp2Stream = config.unaryFastPath ? createUnaryFastPath({ ...handlerOptions, methods: routes.methods, shutdownSignal: shutdown.signal, contextValues }) : undefined;
 
   let metricsServer: MetricsServer | undefined;
   if (metrics !== undefined) {
@@ -198,6 +201,7 @@ export async function runService(definition: ServiceDefinition, options: RunServ
     server = await listenDualProtocol(handler, config.port, config.host, {
       tls: config.tls,
       limits: config.connections,
+      takeHttp2Stream,
       // Rate-limited by the server: the first refusal, then at most one line per 10 s while they go on.
       onConnectionsRefused: (r) =>
         logger.warn("refusing connections over the connection limits", { over_process_limit: r.process, over_address_limit: r.address, open: r.open, max_connections: config.connections.maxConnections, max_per_address: config.connections.maxConnectionsPerAddress }),
@@ -217,6 +221,7 @@ export async function runService(definition: ServiceDefinition, options: RunServ
     audience: config.verifier.audience,
     issuer: config.verifier.issuer,
     database: databaseName(config),
+    unary_fast_path: config.unaryFastPath,
   });
   void keys.refresh(); // warm the key cache; the service works without it and fetches on first call
 

@@ -51,6 +51,8 @@ export interface ServiceConfig {
   watchLimitPerClient: number;
   /** <PREFIX>_METRICS_PORT (and METRICS_HOST): Prometheus metrics on a listener of their own; default off. */
   metrics: MetricsSettings;
+  /** SERVICE_UNARY_FAST_PATH: 1 serves unary gRPC and Connect calls over HTTP/2 on the fast path (unary-fast-path.ts), 0 all through the adapter; default 1. */
+  unaryFastPath: boolean;
 }
 
 /** The issuer a service expects by default when it serves TLS itself: the whole system is then taken to run TLS. */
@@ -84,6 +86,7 @@ export function loadServiceConfig(env: Readonly<Record<string, string | undefine
     watchLimitPerAddress: readInteger(env, watchLimitSettings.perAddress, 100, 1, 100_000),
     watchLimitPerClient: readInteger(env, watchLimitSettings.perClient, 100, 1, 100_000),
     metrics: readMetricsSettings(env, metricsPortVariable(identity)),
+    unaryFastPath: readInteger(env, "SERVICE_UNARY_FAST_PATH", 1, 0, 1) === 1,
   };
 }
 

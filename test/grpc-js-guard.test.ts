@@ -7,12 +7,10 @@
  * grpc-status-details-bin) and www-authenticate; and hand the principal to handlers.
  */
 import assert from "node:assert/strict";
-import { createServer } from "node:http";
 import { after, before, describe, test } from "node:test";
-import { create, fromBinary, toBinary, type DescMessage, type DescService, type MessageShape } from "@bufbuild/protobuf";
+import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient, type Interceptor } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
-import { findTrailerError } from "@connectrpc/connect/protocol-grpc";
 import * as grpc from "@grpc/grpc-js";
 import { AuthErrorSchema, AuthFailureReason } from "../gen/m2m/auth/v1/auth_pb.js";
 import { CreateNoteResponseSchema, ListNotesResponseSchema, NoteSchema, NoteService, type Note } from "../gen/m2m/notes/v1/notes_pb.js";
@@ -21,57 +19,27 @@ import { createJwksKeySource } from "../interceptor/jwks-key-source.js";
 import type { Principal } from "../interceptor/principal.js";
 import { createAccessTokenVerifier } from "../interceptor/verify-access-token.js";
 import { assertAuthRefusal } from "./support/assertions.js";
+import { connectErrorOf, definitionOf } from "./support/grpc-js-services.js";
+import { startBadTokenFixtures, type BadTokenFixtures } from "./support/bad-token-fixtures.js";
 import { badTokenCases, type Authorization } from "./support/bad-token-cases.js";
 import { bufBinary, projectRoot, runCommand } from "./support/commands.js";
 import { createDpopKey, dpopAuth, signProof, type DpopTestKey } from "./support/dpop-proofs.js";
-import { startProcess, tempDataDir, type RunningProcess } from "./support/processes.js";
 import { printSummary } from "./support/summary-table.js";
 import { startSystem, type TestSystem } from "./support/system.js";
 import { accessClaims, signWithIssuerKey } from "./support/tokens.js";
 
 const audience = "note-service";
 let system: TestSystem;
-let otherIssuer: RunningProcess;
-const otherData = tempDataDir();
-const lure = { requests: 0, url: "" };
-const lureServer = createServer((_req, res) => {
-  lure.requests++;
-  res.writeHead(404).end();
-});
+let fixtures: BadTokenFixtures;
 let server: grpc.Server;
 let address = "";
 let client: grpc.Client;
 /** The principals the handlers saw, in order. */
 const seen: (Principal | undefined)[] = [];
 
-/** grpc-js method definitions for a generated service, serialised with @bufbuild/protobuf. */
-function definitionOf(service: DescService): grpc.ServiceDefinition {
-  const codec = <D extends DescMessage>(schema: D) => ({
-    serialize: (value: MessageShape<D>) => Buffer.from(toBinary(schema, value)),
-    deserialize: (bytes: Buffer) => fromBinary(schema, bytes),
-  });
-  const definition: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
-  for (const method of service.methods) {
-    const input = codec(method.input);
-    const output = codec(method.output);
-    definition[method.localName] = {
-      path: `/${service.typeName}/${method.name}`,
-      requestStream: method.methodKind === "client_streaming" || method.methodKind === "bidi_streaming",
-      responseStream: method.methodKind === "server_streaming" || method.methodKind === "bidi_streaming",
-      requestSerialize: input.serialize as (value: unknown) => Buffer,
-      requestDeserialize: input.deserialize,
-      responseSerialize: output.serialize as (value: unknown) => Buffer,
-      responseDeserialize: output.deserialize,
-    };
-  }
-  return definition;
-}
-
 before(async () => {
   system = await startSystem();
-  otherIssuer = await startProcess("auth-provider/main.js", { env: { AUTH_PORT: "0", AUTH_HOST: "127.0.0.1", DATA_DIR: otherData.path, AUTH_ISSUER: system.issuer } });
-  await new Promise<void>((resolve) => lureServer.listen(0, "127.0.0.1", resolve));
-  lure.url = `http://127.0.0.1:${(lureServer.address() as { port: number }).port}/keys.json`;
+  fixtures = await startBadTokenFixtures(system.issuer);
 
   const verify = createAccessTokenVerifier({ issuer: system.issuer, audience, keys: createJwksKeySource({ url: `${system.auth.url}/auth/jwt/jwks.json` }) });
   server = new grpc.Server({ interceptors: [createGrpcJsAuthInterceptor({ grpc, verify, audience, services: [NoteService] })] });
@@ -99,9 +67,7 @@ after(async () => {
   client?.close();
   await new Promise<void>((resolve) => (server ? server.tryShutdown(() => resolve()) : resolve()));
   await system?.stop();
-  await otherIssuer?.stop();
-  otherData.remove();
-  lureServer.close();
+  await fixtures?.stop();
 });
 
 const summary: { case: string; expected: string; observed: string }[] = [];
@@ -121,15 +87,6 @@ function call(method: "listNotes" | "createNote", request: object, authorization
       err ? reject(connectErrorOf(err)) : resolve(value),
     );
   });
-}
-
-/** Decodes a grpc-js error with connect's own decoder of the gRPC trailers (grpc-status-details-bin included). */
-function connectErrorOf(err: grpc.ServiceError): ConnectError {
-  const trailers = new Headers({ "grpc-status": String(err.code), "grpc-message": encodeURIComponent(err.details) });
-  for (const [name, values] of Object.entries(err.metadata.getMap())) {
-    trailers.set(name, Buffer.isBuffer(values) ? values.toString("base64") : String(values));
-  }
-  return findTrailerError(trailers) ?? new ConnectError("no error in the trailers", Code.Unknown);
 }
 
 async function refusal(pending: Promise<unknown>): Promise<ConnectError> {
@@ -188,8 +145,8 @@ const matrix = badTokenCases({
   otherAudience: "calendar-service",
   readScope: "note.read",
   writeScope: "note.write",
-  otherIssuer: () => ({ url: otherIssuer.url, dataDir: otherData.path }),
-  lureUrl: () => lure.url,
+  otherIssuer: () => fixtures.otherIssuer(),
+  lureUrl: () => fixtures.lureUrl(),
 });
 
 for (const client of clients) {
@@ -234,7 +191,7 @@ describe("the token guard on a grpc-js server", () => {
   const read = (authorization: Authorization) => call("listNotes", {}, authorization);
 
   test("headers pointing at other keys were never followed", () => {
-    assert.equal(lure.requests, 0);
+    assert.equal(fixtures.lureRequests(), 0);
   });
 
   test("the handler gets the principal; a refused call never reaches it", async () => {

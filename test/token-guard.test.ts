@@ -8,7 +8,6 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { createServer } from "node:http";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { Health, HealthCheckResponse_ServingStatus } from "../gen/grpc/health/v1/health_pb.js";
@@ -16,32 +15,21 @@ import { AuthErrorSchema, AuthFailureReason } from "../gen/m2m/auth/v1/auth_pb.j
 import { CalendarService } from "../gen/m2m/calendar/v1/calendar_pb.js";
 import { NoteService } from "../gen/m2m/notes/v1/notes_pb.js";
 import { assertAuthRefusal } from "./support/assertions.js";
-import { startProcess, tempDataDir, type RunningProcess } from "./support/processes.js";
 import { printSummary } from "./support/summary-table.js";
 import { startSystem, transportFor, type Protocol, type TestSystem } from "./support/system.js";
+import { startBadTokenFixtures, type BadTokenFixtures } from "./support/bad-token-fixtures.js";
 import { badTokenCases, type Authorization } from "./support/bad-token-cases.js";
 
 let system: TestSystem;
 /** A second, unrelated auth provider: its tokens are valid, just not ours. */
-let otherIssuer: RunningProcess;
-const otherData = tempDataDir();
-/** Where jku / x5u headers point; it must never be asked for anything. */
-const lure = { requests: 0, url: "" };
-const lureServer = createServer((_req, res) => {
-  lure.requests++;
-  res.writeHead(404).end();
-});
+let fixtures: BadTokenFixtures;
 before(async () => {
   system = await startSystem();
-  otherIssuer = await startProcess("auth-provider/main.js", { env: { AUTH_PORT: "0", AUTH_HOST: "127.0.0.1", DATA_DIR: otherData.path, AUTH_ISSUER: system.issuer } });
-  await new Promise<void>((resolve) => lureServer.listen(0, "127.0.0.1", resolve));
-  lure.url = `http://127.0.0.1:${(lureServer.address() as { port: number }).port}/keys.json`;
+  fixtures = await startBadTokenFixtures(system.issuer);
 });
 after(async () => {
   await system?.stop();
-  await otherIssuer?.stop();
-  otherData.remove();
-  lureServer.close();
+  await fixtures?.stop();
 });
 
 const summary: { case: string; expected: string; observed: string }[] = [];
@@ -104,7 +92,7 @@ async function refusal(call: Promise<unknown>): Promise<ConnectError> {
 
 for (const target of targets) {
   describe(`token guard at ${target.name}`, () => {
-    const { refused: cases, accepted } = badTokenCases({ ...target, system: () => system, otherIssuer: () => ({ url: otherIssuer.url, dataDir: otherData.path }), lureUrl: () => lure.url });
+    const { refused: cases, accepted } = badTokenCases({ ...target, system: () => system, otherIssuer: () => fixtures.otherIssuer(), lureUrl: () => fixtures.lureUrl() });
     const valid = () => system.token(target.audience, target.readScope);
 
     for (const c of cases) {
@@ -162,7 +150,7 @@ for (const target of targets) {
     });
 
     test("headers pointing at other keys were never followed", () => {
-      assert.equal(lure.requests, 0);
+      assert.equal(fixtures.lureRequests(), 0);
     });
 
     test("the service is healthy after the whole matrix", async () => {

@@ -67,7 +67,7 @@ interface Clock {
 function capturingLogger(): Logger & { lines: { level: string; msg: string; fields: LogFields | undefined }[] } {
   const lines: { level: string; msg: string; fields: LogFields | undefined }[] = [];
   const at = (level: string) => (msg: string, fields?: LogFields) => void lines.push({ level, msg, fields });
-  return { lines, debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") };
+  return { lines, debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error"), enabled: () => true };
 }
 
 async function openPostgres(url: string, options: { key?: typeof kek; clock?: Clock; logger?: Logger } = {}): Promise<AuthStore> {
