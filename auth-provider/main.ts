@@ -11,7 +11,7 @@ import type { AddressInfo } from "node:net";
 import { ConfigError } from "../common/env.js";
 import { createLogger, errorText, type Logger } from "../common/json-logger.js";
 import { shutdownTracing, startTracing } from "../common/tracing.js";
-import { buildAuthProviderApp } from "./http/app.js";
+import { buildAuthProviderListener } from "./http/app.js";
 import type { AuthBackend } from "./auth-backend.js";
 import { loadAuthProviderConfig, resolveIssuer, type AuthProviderConfig } from "./config.js";
 import { startEmbeddedBackend } from "./embedded/embedded-backend.js";
@@ -42,7 +42,7 @@ async function main(): Promise<void> {
   const port = await listen(server, config);
   const issuer = resolveIssuer(config, port);
   const backend = config.supertokens ? startSuperTokensBackend(config, issuer, logger) : await startEmbeddedBackend(config, issuer, logger, observability);
-  server.on("request", buildAuthProviderApp({ logger, ...backend }));
+  server.on("request", buildAuthProviderListener({ logger, ...backend }));
   const url = `${config.tls ? "https" : "http"}://${urlHost(config.host)}:${port}`;
   logger.info("listening", { port, url, issuer, backend: backend.name, tls: config.tls !== undefined, tls_client_auth: config.clientCa !== undefined });
   handleShutdown(server, backend, observability, logger);

@@ -1,11 +1,13 @@
 /**
  * How long and how hard each part of the benchmark runs: the full run
- * (`npm run bench`, about eleven minutes on two cores) or `--quick` (about one
- * minute, one round: a smoke test of the benchmark itself, not figures to quote).
+ * (`npm run bench`, about eleven minutes on two cores) or `--quick` (under two
+ * minutes, one round: a smoke test of the benchmark itself, not figures to quote).
  */
 
 export interface BenchSettings {
   quick: boolean;
+  /** `--only token`: only the token endpoint and JWKS rows beside oidc-provider (bench/token-bench.ts). */
+  only: "token" | undefined;
   /** Rounds of every throughput and latency case, interleaved. */
   rounds: number;
   /** Load on each case once before the first round, to warm the servers' JIT and caches. */
@@ -36,19 +38,22 @@ export interface BenchSettings {
 
 export function benchSettings(argv: readonly string[]): BenchSettings {
   const quick = argv.includes("--quick");
-  const common = { quick, concurrency: 32, tokenConcurrency: 16, seededNotes: 20, scalingNotes: [1_000, 100_000] as [number, number] };
+  const only = onlyPart(argv);
+  const common = { quick, only, concurrency: 32, tokenConcurrency: 16, seededNotes: 20, scalingNotes: [1_000, 100_000] as [number, number] };
   if (quick) {
     return {
       ...common,
+      // Under 2 minutes on two shared cores (issue 17): shorter warm-up, windows and memory run, a smaller large database.
       rounds: 1,
-      serverWarmupMs: 1000,
+      serverWarmupMs: 300,
       clientWarmupMs: 200,
       throughputMs: 1000,
-      latencyMs: 700,
+      latencyMs: 500,
       cliRuns: 3,
-      memoryCalls: 10_000,
+      memoryCalls: 6_000,
       watchStreams: 100,
-      authWindows: { loaded: 8, serial: 8, windowMs: 500, settleMs: 150 },
+      scalingNotes: [1_000, 20_000],
+      authWindows: { loaded: 8, serial: 8, windowMs: 400, settleMs: 100 },
     };
   }
   return {
@@ -63,4 +68,12 @@ export function benchSettings(argv: readonly string[]): BenchSettings {
     watchStreams: 1000,
     authWindows: { loaded: 80, serial: 40, windowMs: 1000, settleMs: 150 },
   };
+}
+
+// The part named by `--only`, if any; throws for a part that cannot run alone.
+function onlyPart(argv: readonly string[]): BenchSettings["only"] {
+  const at = argv.indexOf("--only");
+  if (at < 0) return undefined;
+  if (argv[at + 1] === "token") return "token";
+  throw new Error(`--only ${argv[at + 1] ?? ""}: the only part that runs alone is "token"`);
 }

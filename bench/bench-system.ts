@@ -14,9 +14,12 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { calculateJwkThumbprint, type JWK } from "jose";
-import { accessClaims, readAssistantCredentials, requestToken, signWithIssuerKey, type ClientCredentials } from "../test/support/tokens.js";
+import { accessClaims, requestToken, signWithIssuerKey, type ClientCredentials } from "../test/support/tokens.js";
+import { startAuthProvider } from "./auth-provider-process.js";
+import { startOidcProviderPeer } from "./oidc-provider-peer.js";
 import { seedNotes } from "./seed-notes.js";
 import { acceptsConnections, answersHealthCheck, freePort, startServer, type ServerProcess } from "./server-process.js";
+import { tokenScope } from "./token-cases.js";
 
 export const notesAudience = "note-service";
 
@@ -25,6 +28,8 @@ export interface BenchSystem {
   readonly auth: ServerProcess;
   readonly issuer: string;
   readonly credentials: ClientCredentials;
+  /** The peer authorization server (oidc-provider), with the same client credentials: bench/oidc-provider-server.ts. */
+  readonly oidcProvider: ServerProcess;
   /** A token for the notes service with scope note.read. */
   readonly token: string;
   /** A DPoP-bound token (cnf.jkt) for the notes service with scope note.read, and the private key its proofs need. */
@@ -37,6 +42,8 @@ export interface BenchSystem {
   readonly authSwitchable: boolean;
   /** A second, identical notes with auth: what two identical servers differ by is the noise floor. */
   readonly notesControl: ServerProcess;
+  /** Notes with auth and SERVICE_UNARY_FAST_PATH=0: every call through connect-node's adapter. */
+  readonly notesAdapter: ServerProcess;
   /** Notes with auth and metrics on (NOTES_METRICS_PORT), unless setNotesMetrics(false) turned its RPC metrics off. */
   readonly notesMetrics: ServerProcess;
   /** Turns the RPC metrics of `notesMetrics` on or off (SIGUSR2) and waits until a scrape shows it. */
@@ -69,18 +76,11 @@ export async function startBenchSystem(seededNotes: number): Promise<BenchSystem
   };
   try {
     const dataDir = benchDir(dirs);
-    const authPort = await freePort();
-    const issuer = `http://127.0.0.1:${authPort}/auth`;
-    const jwksUrl = `${issuer}/jwt/jwks.json`;
-    const auth = await startServer({
-      name: "auth-provider",
-      entry: "auth-provider/main.js",
-      port: authPort,
-      env: { AUTH_PORT: String(authPort), AUTH_HOST: "127.0.0.1", AUTH_ISSUER: issuer, DATA_DIR: dataDir, LOG_LEVEL: "warn" },
-      ready: async (url) => (await fetch(`${url}/auth/jwt/jwks.json`)).ok,
-    });
+    const { server: auth, issuer, credentials } = await startAuthProvider(dataDir);
     servers.push(auth);
-    const credentials = readAssistantCredentials(dataDir);
+    const jwksUrl = `${issuer}/jwt/jwks.json`;
+    const oidcProvider = await startOidcProviderPeer(credentials, notesAudience, [tokenScope]);
+    servers.push(oidcProvider);
     const token = await requestToken(auth.url, credentials, notesAudience, "note.read");
     const dpop = await mintDpopBoundToken(dataDir, issuer);
 
@@ -99,6 +99,7 @@ export async function startBenchSystem(seededNotes: number): Promise<BenchSystem
     seedNotes(dataDir, seededNotes);
     const notes = await startNotes("notes", dataDir, {}, "bench/notes-with-auth-switch.js");
     const notesControl = await startNotes("notes (control)", dataDir, {});
+    const notesAdapter = await startNotes("notes (fast path off)", dataDir, { SERVICE_UNARY_FAST_PATH: "0" });
     let notesAuthOn = true;
     const setNotesAuth = async (on: boolean) => {
       if (on === notesAuthOn) return;
@@ -166,12 +167,14 @@ export async function startBenchSystem(seededNotes: number): Promise<BenchSystem
       auth,
       issuer,
       credentials,
+      oidcProvider,
       token,
       dpop,
       notes,
       setNotesAuth,
       authSwitchable,
       notesControl,
+      notesAdapter,
       notesLogged,
       notesMetrics,
       setNotesMetrics,

@@ -7,13 +7,13 @@
  * same process.
  */
 import type { BenchSystem } from "./bench-system.js";
-import { notesAudience } from "./bench-system.js";
 import type { BenchSettings } from "./bench-settings.js";
 import type { LoadPlan } from "./load-plan.js";
-import { connectListNotes, grpcListNotes, grpcListNotesDpop, restListNotes, tokenRequest, type LoadShape } from "./requests.js";
+import { connectListNotes, grpcListNotes, grpcListNotesDpop, restListNotes, type LoadShape } from "./requests.js";
 import { runLoad, type Measurement } from "./run-load.js";
 import type { PostgresReplicas } from "./postgres-replicas.js";
 import type { ServerProcess } from "./server-process.js";
+import { tokenCases } from "./token-cases.js";
 
 export type CaseId =
   | "grpc-auth"
@@ -24,10 +24,15 @@ export type CaseId =
   | "grpc-auth-metrics"
   | "connect-auth"
   | "connect-no-auth"
+  | "grpc-auth-adapter"
+  | "connect-auth-adapter"
   | "rest"
   | "grpc-js"
   | "grpc-js-guard"
   | "token"
+  | "token-oidc-provider"
+  | "jwks"
+  | "jwks-oidc-provider"
   | "grpc-auth-serial"
   | "grpc-no-auth-serial"
   | "grpc-auth-pg"
@@ -57,7 +62,7 @@ export function loadCases(system: BenchSystem, settings: BenchSettings, pg?: Pos
   const { token } = system;
   const c = settings.concurrency;
   const noAuth = system.authSwitchable ? "auth off" : "auth off (not honoured: auth still on)";
-  const { notes, notesControl, notesLogged, notesMetrics, rest, grpcJs, grpcJsGuard, auth } = system;
+  const { notes, notesControl, notesAdapter, notesLogged, notesMetrics, rest, grpcJs, grpcJsGuard } = system;
   // One notes process serves both the "auth" and the "auth off" cases: its auth is switched before each.
   const authOn = { before: () => system.setNotesAuth(true) };
   const authOff = { before: () => system.setNotesAuth(false) };
@@ -90,16 +95,14 @@ export function loadCases(system: BenchSystem, settings: BenchSettings, pg?: Pos
     loaded("grpc-auth-logged", "notes, gRPC, auth, a log line per call", notesLogged, (s) => grpcListNotes(notesLogged.url, token, 1, s)),
     loaded("connect-auth", "notes, Connect (HTTP/2), auth", notes, (s) => connectListNotes(notes.url, token, 1, s), c, authOn),
     loaded("connect-no-auth", `notes, Connect (HTTP/2), ${noAuth}`, notes, (s) => connectListNotes(notes.url, token, 1, s), c, authOff),
+    // The same service with every call through connect-node's adapter (SERVICE_UNARY_FAST_PATH=0): what the fast path saves.
+    loaded("grpc-auth-adapter", "notes, gRPC, auth, fast path off (SERVICE_UNARY_FAST_PATH=0)", notesAdapter, (s) => grpcListNotes(notesAdapter.url, token, 1, s)),
+    loaded("connect-auth-adapter", "notes, Connect (HTTP/2), auth, fast path off", notesAdapter, (s) => connectListNotes(notesAdapter.url, token, 1, s)),
     loaded("rest", `2a REST design: express + jose, HTTP/1.1 ×${c}`, rest, (s) => restListNotes(rest.url, token, 1, s)),
     loaded("grpc-js", "2b plain grpc-js, no auth", grpcJs, (s) => grpcListNotes(grpcJs.url, undefined, 1, s)),
     loaded("grpc-js-guard", "2b grpc-js + guard", grpcJsGuard, (s) => grpcListNotes(grpcJsGuard.url, token, 1, s)),
-    loaded(
-      "token",
-      `token endpoint (tokens/s), HTTP/1.1 ×${settings.tokenConcurrency}`,
-      auth,
-      (s) => tokenRequest(auth.url, system.credentials, notesAudience, "note.read", s),
-      settings.tokenConcurrency,
-    ),
+    // Ours beside oidc-provider's: the token endpoint and the JWKS (token-cases.ts).
+    ...tokenCases(system, settings),
     serial("grpc-auth-serial", "notes, gRPC, auth", notes, (s) => grpcListNotes(notes.url, token, 1, s), authOn),
     serial("grpc-no-auth-serial", `notes, gRPC, ${noAuth}`, notes, (s) => grpcListNotes(notes.url, token, 1, s), authOff),
     ...(pg === undefined ? [] : postgresCases(pg, token, c)),
@@ -145,6 +148,8 @@ export const pairedGroups: readonly (readonly CaseId[])[] = [
   ["connect-auth", "connect-no-auth"],
   ["grpc-auth-serial", "grpc-no-auth-serial"],
   ["grpc-auth-pg", "grpc-auth-pg-2"],
+  ["token", "token-oidc-provider"],
+  ["jwks", "jwks-oidc-provider"],
 ];
 
 /** The cases grouped into units run back to back: the paired groups, and every other case on its own. */

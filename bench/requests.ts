@@ -80,8 +80,22 @@ export function restListNotes(url: string, token: string, pageSize: number, shap
 
 /** A client-credentials token request (client_secret_basic) over keep-alive HTTP/1.1 connections. */
 export function tokenRequest(url: string, credentials: ClientCredentials, audience: string, scope: string, shape: LoadShape): LoadPlan {
+  return clientCredentialsRequest(url, credentials, { grant_type: "client_credentials", audience, scope }, shape);
+}
+
+/** The same token request to oidc-provider (bench/oidc-provider-server.ts), naming the audience by its RFC 8707 resource indicator. */
+export function peerTokenRequest(url: string, credentials: ClientCredentials, resource: string, scope: string, shape: LoadShape): LoadPlan {
+  return clientCredentialsRequest(url, credentials, { grant_type: "client_credentials", resource, scope }, shape);
+}
+
+/** GET of the JWKS (the same path on our auth provider and on oidc-provider) over keep-alive HTTP/1.1 connections. */
+export function jwksRequest(url: string, shape: LoadShape): LoadPlan {
+  return { kind: "http1", url, method: "GET", path: "/auth/jwt/jwks.json", headers: {}, bodyBase64: "", ...shape };
+}
+
+function clientCredentialsRequest(url: string, credentials: ClientCredentials, form: Record<string, string>, shape: LoadShape): LoadPlan {
   const basic = Buffer.from(`${encodeURIComponent(credentials.clientId)}:${encodeURIComponent(credentials.clientSecret)}`).toString("base64");
-  const body = new URLSearchParams({ grant_type: "client_credentials", audience, scope }).toString();
+  const body = new URLSearchParams(form).toString();
   return {
     kind: "http1",
     url,

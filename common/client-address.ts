@@ -22,6 +22,20 @@ const ipv6PrefixBits = 64;
  */
 export function addressKey(address: string | undefined): string {
   if (address === undefined || address === "") return unknownAddressKey;
+  let key = recentKeys.get(address);
+  if (key === undefined) {
+    if (recentKeys.size >= maxRecentKeys) recentKeys.clear();
+    key = computeAddressKey(address);
+    recentKeys.set(address, key);
+  }
+  return key;
+}
+
+// Keys of recently seen addresses: a busy caller is parsed once, not on every request (ipaddr.js parses each time).
+const recentKeys = new Map<string, string>();
+const maxRecentKeys = 4096;
+
+function computeAddressKey(address: string): string {
   let parsed: ipaddr.IPv4 | ipaddr.IPv6;
   try {
     parsed = ipaddr.parse(address);

@@ -16,7 +16,7 @@ import { createAccessTokenSigner } from "../token/access-token-signer.js";
 import type { AuthBackend } from "../auth-backend.js";
 import { bootstrapAssistantClient } from "../clients/bootstrap-assistant-client.js";
 import type { AuthProviderConfig } from "../config.js";
-import { mountEmbeddedRoutes, type EmbeddedRoutesDeps } from "./embedded-routes.js";
+import { createEmbeddedRoutes, type EmbeddedRoutesDeps } from "./embedded-routes.js";
 import { importKeyRing, signingKeyAt } from "../keys/key-ring.js";
 import { startLiveIssuerKeys } from "../keys/live-keys.js";
 import { openAuthStore } from "../storage/open-auth-store.js";
@@ -97,9 +97,11 @@ export async function startEmbeddedBackend(config: AuthProviderConfig, issuer: s
           retry_after_s: throttle.retryAfterSeconds,
         }),
     };
+    const { mount, plainRoutes } = createEmbeddedRoutes(routes);
     return {
       name: "embedded",
-      mountAuthRoutes: (app) => mountEmbeddedRoutes(app, routes),
+      mountAuthRoutes: mount,
+      plainRoutes,
       health: () => {
         // SQLite answers as before (always ok); on PostgreSQL the last key check says whether the database answers.
         if (store.backend === "sqlite") return { ok: true, body: { status: "ok", backend: "embedded" } };

@@ -1,10 +1,14 @@
 /**
  * The embedded issuer's routes: the token, revocation and introspection
  * endpoints, the published revocation list, JWKS and authorization server
- * metadata under /auth, plus the RFC 8414 location of the metadata.
+ * metadata under /auth, plus the RFC 8414 location of the metadata. The token
+ * endpoint's plain-form POSTs and the JWKS are also served ahead of express
+ * (http/plain-routes.ts), by the same handlers.
  */
-import type { Express } from "express";
+import type { Express, RequestHandler } from "express";
 import { authBasePath } from "../http/app.js";
+import type { PlainRoute } from "../http/plain-routes.js";
+import { plainFormBodyLength } from "../token/plain-form-body.js";
 import { createJwksHandler, createMetadataRoutes, jwksPath, wellKnownMetadataPath, type MetadataRoutesOptions } from "../http/authorization-server-metadata.js";
 import { createIntrospectionEndpoint } from "../revocation/introspection-endpoint.js";
 import type { IssuedTokenVerifier } from "../revocation/issued-token-verifier.js";
@@ -12,7 +16,8 @@ import type { PublishedRevocationListSource } from "../revocation/published-revo
 import { createRevocationEndpoint } from "../revocation/revocation-endpoint.js";
 import { createRevocationListRoute } from "../revocation/revocation-list-route.js";
 import type { RevocationRepository } from "../storage/auth-store.js";
-import { createTokenEndpoint, type TokenEndpointOptions } from "../token/token-endpoint.js";
+import { endpointRouter } from "../token/client-authenticated-endpoint.js";
+import { createTokenEndpointHandler, tokenEndpointPath, type TokenEndpointOptions } from "../token/token-endpoint.js";
 
 /** What the embedded issuer's routes need. */
 export interface EmbeddedRoutesDeps extends TokenEndpointOptions, MetadataRoutesOptions {
@@ -23,12 +28,32 @@ export interface EmbeddedRoutesDeps extends TokenEndpointOptions, MetadataRoutes
   readonly revocationList: PublishedRevocationListSource;
 }
 
-/** Mounts the endpoints, the revocation list, JWKS and metadata under /auth, and the RFC 8414 metadata location, on app. */
-export function mountEmbeddedRoutes(app: Express, deps: EmbeddedRoutesDeps): void {
+/** The routes: mounted on the app, and the two served ahead of it. */
+export interface EmbeddedRoutes {
+  /** Mounts the endpoints, the revocation list, JWKS and metadata under /auth, and the RFC 8414 metadata location. */
+  mount(app: Express): void;
+  /** The JWKS (GET, HEAD) and the token endpoint (POST with a plain form body), by exact path. */
+  readonly plainRoutes: ReadonlyMap<string, PlainRoute>;
+}
+
+export function createEmbeddedRoutes(deps: EmbeddedRoutesDeps): EmbeddedRoutes {
+  // One handler each for both ways in: the token endpoint's DPoP replay cache, for one, is shared.
+  const jwks = createJwksHandler(deps.jwks);
+  const token = createTokenEndpointHandler(deps);
+  return {
+    mount: (app) => mountEmbeddedRoutes(app, deps, { jwks, token }),
+    plainRoutes: new Map<string, PlainRoute>([
+      [`${authBasePath}${jwksPath}`, { accepts: (req) => req.method === "GET" || req.method === "HEAD", handle: jwks }],
+      [`${authBasePath}${tokenEndpointPath}`, { accepts: (req) => req.method === "POST" && plainFormBodyLength(req) !== undefined, handle: token }],
+    ]),
+  };
+}
+
+function mountEmbeddedRoutes(app: Express, deps: EmbeddedRoutesDeps, handlers: { jwks: RequestHandler; token: RequestHandler }): void {
   const metadata = createMetadataRoutes(deps);
   // First, so the most fetched public document skips the other routers (after the request log and spans, as before).
-  app.get(`${authBasePath}${jwksPath}`, createJwksHandler(deps.jwks));
-  app.use(authBasePath, createTokenEndpoint(deps));
+  app.get(`${authBasePath}${jwksPath}`, handlers.jwks);
+  app.use(authBasePath, endpointRouter(tokenEndpointPath, handlers.token));
   app.use(authBasePath, createRevocationEndpoint(deps));
   app.use(authBasePath, createIntrospectionEndpoint(deps));
   app.use(authBasePath, createRevocationListRoute({ ...deps, list: deps.revocationList }));

@@ -2,12 +2,14 @@
  * The auth provider's HTTP shell, the same for both backends: request spans
  * (while tracing is on), request log,
  * the backend's routes under /auth, /healthz, a JSON 404, and a JSON error
- * handler that never shows a stack trace. Built without a port: main.ts
- * listens.
+ * handler that never shows a stack trace; in front of the app, the backend's
+ * plain routes (plain-routes.ts). Built without a port: main.ts listens.
  */
+import type { IncomingMessage, ServerResponse } from "node:http";
 import express, { type ErrorRequestHandler, type Express } from "express";
 import { errorText, type Logger } from "../../common/json-logger.js";
 import { tracingEnabled } from "../../common/tracing.js";
+import { createPlainRoutesListener, type PlainRoute } from "./plain-routes.js";
 import { requestLog } from "./request-log.js";
 import { requestSpans } from "./request-spans.js";
 
@@ -29,6 +31,15 @@ export interface AuthProviderAppDeps {
   readonly mountAuthRoutes: (app: Express) => void;
   readonly health: () => HealthReport;
   readonly answerError?: ErrorAnswer;
+  /** Endpoints served on node:http's objects ahead of the app, by exact path (plain-routes.ts); default none. */
+  readonly plainRoutes?: ReadonlyMap<string, PlainRoute>;
+}
+
+/** The request listener main.ts serves: the backend's plain routes (unless tracing is on), then the app. */
+export function buildAuthProviderListener(deps: AuthProviderAppDeps): (req: IncomingMessage, res: ServerResponse) => void {
+  const app = buildAuthProviderApp(deps);
+  if (deps.plainRoutes === undefined || deps.plainRoutes.size === 0 || tracingEnabled()) return app;
+  return createPlainRoutesListener(app, { routes: deps.plainRoutes, requestLog: requestLogOf(deps), onError: errorHandler(deps) });
 }
 
 export function buildAuthProviderApp(deps: AuthProviderAppDeps): Express {
@@ -36,7 +47,8 @@ export function buildAuthProviderApp(deps: AuthProviderAppDeps): Express {
   app.disable("x-powered-by");
   app.disable("etag");
   if (tracingEnabled()) app.use(requestSpans());
-  app.use(requestLog(deps.logger));
+  const log = requestLogOf(deps);
+  if (log !== undefined) app.use(log);
   deps.mountAuthRoutes(app);
   app.get("/healthz", (_req, res) => {
     const report = deps.health();
@@ -47,7 +59,17 @@ export function buildAuthProviderApp(deps: AuthProviderAppDeps): Express {
   app.use((_req, res) => {
     res.status(404).json({ error: "not_found", error_description: "no such endpoint" });
   });
-  const onError: ErrorRequestHandler = (err, req, res, _next) => {
+  app.use(errorHandler(deps));
+  return app;
+}
+
+// The log's lines are info: at LOG_LEVEL=warn or above nothing would be written, so no listener per request either.
+function requestLogOf(deps: AuthProviderAppDeps) {
+  return deps.logger.enabled("info") ? requestLog(deps.logger) : undefined;
+}
+
+function errorHandler(deps: AuthProviderAppDeps): ErrorRequestHandler {
+  return (err, req, res, _next) => {
     const known = deps.answerError?.(err);
     if (known && !res.headersSent) {
       res.set("Cache-Control", "no-store");
@@ -68,6 +90,4 @@ export function buildAuthProviderApp(deps: AuthProviderAppDeps): Express {
     res.set("Cache-Control", "no-store");
     res.status(500).json({ error: "server_error" });
   };
-  app.use(onError);
-  return app;
 }

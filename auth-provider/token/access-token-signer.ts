@@ -3,13 +3,13 @@
  * (iss, sub, client_id, aud as an array, scp as an array, iat, nbf = iat, exp,
  * jti; cnf for a sender-constrained token: `jkt` for DPoP, RFC 9449 §6.1,
  * `x5t#S256` for a client certificate, RFC 8705 §3.1), the header carrying
- * kid and typ "JWT". A token never outlives its
+ * kid and typ "JWT", signed by es256-jws.ts. A token never outlives its
  * key's publication: when the key has a signUntil (it is being rotated out),
  * exp is capped there and expires_in says so.
  */
 import { randomUUID } from "node:crypto";
-import { SignJWT } from "jose";
 import type { GrantedToken, TokenConfirmation } from "./client-credentials-grant.js";
+import { createEs256JwsSigner } from "./es256-jws.js";
 import type { SigningKey } from "../keys/key-ring.js";
 
 /** Options of {@link createAccessTokenSigner}. */
@@ -40,6 +40,7 @@ export function createAccessTokenSigner(options: AccessTokenSignerOptions): Acce
   const now = options.now ?? Date.now;
   const { issuer } = options;
   const keyFor = typeof options.key === "function" ? options.key : () => options.key as SigningKey;
+  const jws = createEs256JwsSigner();
   return {
     async sign(grant) {
       const key = keyFor();
@@ -48,20 +49,19 @@ export function createAccessTokenSigner(options: AccessTokenSignerOptions): Acce
       if (exp <= iat) throw new Error(`the signing key ${key.kid} is past its use; rotate the issuer keys`);
       const tokenId = randomUUID();
       const cnf = confirmationClaim(grant.confirmation);
-      const accessToken = await new SignJWT({
+      // The claims in the order jose's SignJWT wrote them.
+      const accessToken = await jws(key, {
         client_id: grant.clientId,
-        scp: [...grant.scopes],
+        scp: grant.scopes,
         ...(cnf === undefined ? {} : { cnf }),
-      })
-        .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: "JWT" })
-        .setIssuer(issuer)
-        .setSubject(grant.clientId)
-        .setAudience([grant.audience])
-        .setIssuedAt(iat)
-        .setNotBefore(iat)
-        .setExpirationTime(exp)
-        .setJti(tokenId)
-        .sign(key.privateKey);
+        iss: issuer,
+        sub: grant.clientId,
+        aud: [grant.audience],
+        iat,
+        nbf: iat,
+        exp,
+        jti: tokenId,
+      });
       return { accessToken, expiresIn: exp - iat, tokenId };
     },
   };

@@ -18,8 +18,12 @@
  *
  * When the store cannot answer because its database is away, the answer is 503
  * `temporarily_unavailable` with Retry-After, never a 500: callers retry.
+ *
+ * The endpoint is one request handler (method check, the steps, the error
+ * answers), so it can be mounted as a router or called directly for its
+ * exact path, ahead of express (see http/plain-routes.ts).
  */
-import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Response, type Router } from "express";
+import express, { type NextFunction, type Request, type RequestHandler, type Response, type Router } from "express";
 import { presentedCertificate } from "../clients/client-certificate.js";
 import { authenticateClient, readPresentedCredentials, tlsClientAuthMethod, type ClientAuthenticationDeps } from "../clients/client-authentication.js";
 import type { ClientRecord } from "../clients/client-record.js";
@@ -27,6 +31,7 @@ import type { AuthAttempt, Throttle, ThrottleScope } from "../clients/failed-aut
 import type { SharedFailedAuthLimiter } from "../storage/auth-store.js";
 import { observeAnswers, type EndpointObserver } from "./endpoint-answer.js";
 import { OAuthError, sendOAuthError } from "./oauth-error.js";
+import { plainFormBodyLength, readPlainFormBody } from "./plain-form-body.js";
 import {
   bodyParserErrorToOAuthError,
   readTokenRequestParams,
@@ -80,18 +85,36 @@ export function createClientAuthenticatedEndpoint(
   options: ClientAuthenticatedEndpointOptions,
   handler: ClientAuthenticatedHandler,
 ): Router {
+  return endpointRouter(path, createClientAuthenticatedHandler(path, options, handler));
+}
+
+/** A router that hands requests for `path` (any method) to the endpoint's handler. */
+export function endpointRouter(path: string, endpoint: RequestHandler): Router {
   const router = express.Router();
-  const parsers = [
-    express.json({ type: "application/json", limit: tokenRequestBodyLimit, inflate: false, strict: false }),
-    express.text({ type: "application/x-www-form-urlencoded", limit: tokenRequestBodyLimit, inflate: false }),
-  ];
-  // A throttled address is refused before its body is read.
-  const refuseThrottledAddress: RequestHandler = async (req, _res, next) => {
-    await refuseIfThrottled(options.failedAuthLimiter, { address: req.socket.remoteAddress });
-    next();
+  router.all(path, endpoint);
+  return router;
+}
+
+/**
+ * The endpoint as one handler for requests to its path: POST runs the steps, any other method gets 405; a refusal
+ * is answered as an RFC 6749 error, any other failure goes to next(err) (the app's error handler).
+ */
+export function createClientAuthenticatedHandler(
+  path: string,
+  options: ClientAuthenticatedEndpointOptions,
+  handler: ClientAuthenticatedHandler,
+): RequestHandler {
+  const json = express.json({ type: "application/json", limit: tokenRequestBodyLimit, inflate: false, strict: false });
+  const text = express.text({ type: "application/x-www-form-urlencoded", limit: tokenRequestBodyLimit, inflate: false });
+  const observe = observeAnswers(path, options.observer);
+  // The body as a string (a plain form, plain-form-body.ts) or what the express parsers made of it.
+  const readBody = (req: Request, res: Response, next: (err?: unknown, form?: string) => void): void => {
+    const length = plainFormBodyLength(req);
+    if (length !== undefined) return readPlainFormBody(req, length, (err, form) => next(err, form));
+    json(req, res, (err?: unknown) => (err === undefined ? text(req, res, (err2?: unknown) => next(err2)) : next(err)));
   };
-  const authenticated: RequestHandler = async (req, res) => {
-    const { body, mediaType } = bodyOf(req);
+  const authenticated = async (req: Request, res: Response, form: string | undefined): Promise<void> => {
+    const { body, mediaType } = form === undefined ? bodyOf(req) : { body: form, mediaType: "application/x-www-form-urlencoded" as const };
     const params = readTokenRequestParams(body, mediaType);
     handler.beforeAuthentication?.(params);
     const address = req.socket.remoteAddress;
@@ -106,19 +129,31 @@ export function createClientAuthenticatedEndpoint(
     const certificateThumbprint = credentials.method === tlsClientAuthMethod ? credentials.certificate.thumbprint : undefined;
     await handler.handle({ req, res, params, client, certificateThumbprint });
   };
-  router.post(path, observeAnswers(path, options.observer), refuseThrottledAddress, ...parsers, authenticated);
-  router.all(path, (_req, res) => {
-    res.set("Allow", "POST");
-    res.status(405).json({ error: "method_not_allowed", error_description: "use POST" });
-  });
-  const onError: ErrorRequestHandler = (err, _req, res, next) => {
+  const onError = (err: unknown, res: Response, next: NextFunction): void => {
     const oauthError =
       err instanceof OAuthError ? err : options.isStoreUnavailable?.(err) === true ? storeUnavailable() : bodyParserErrorToOAuthError(err);
     if (oauthError === undefined || res.headersSent) return next(err);
     sendOAuthError(res, oauthError, options.issuer);
   };
-  router.use(path, onError);
-  return router;
+  return (req, res, next) => {
+    if (req.method !== "POST") {
+      res.set("Allow", "POST");
+      res.status(405).json({ error: "method_not_allowed", error_description: "use POST" });
+      return;
+    }
+    const fail = (err: unknown) => onError(err ?? new Error("Rejected promise"), res, next);
+    observe(req, res, () => {
+      // A throttled address is refused before its body is read.
+      refuseIfThrottled(options.failedAuthLimiter, { address: req.socket.remoteAddress }).then(
+        () =>
+          readBody(req, res, (err, form) => {
+            if (err !== undefined) return fail(err);
+            authenticated(req, res, form).catch(fail);
+          }),
+        fail,
+      );
+    });
+  };
 }
 
 // Runs step; when it fails with invalid_client, counts a failed authentication for attempt.

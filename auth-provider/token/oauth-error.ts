@@ -4,7 +4,7 @@
  * plus RFC 9449 §5's invalid_dpop_proof:
  * one error class with a fixed code set, and one function that writes it as JSON.
  */
-import type { Response } from "express";
+import { sendJson, type AnswerResponse } from "../http/json-answer.js";
 import type { ThrottleScope } from "../clients/failed-auth-limiter.js";
 
 /** What a slow_down answer is about: a failed-login limit, or the client's token budget (--max-tokens-per-minute). */
@@ -56,9 +56,9 @@ export class OAuthError extends Error {
 }
 
 /** Headers every token endpoint answer carries (RFC 6749 §5.1): never cache. */
-export function setNoStore(res: Response): void {
-  res.set("Cache-Control", "no-store");
-  res.set("Pragma", "no-cache");
+export function setNoStore(res: AnswerResponse): void {
+  res.setHeader("Cache-Control", "no-store");
+  res.setHeader("Pragma", "no-cache");
 }
 
 /**
@@ -66,13 +66,13 @@ export function setNoStore(res: Response): void {
  * one and, for a Basic challenge, `WWW-Authenticate: Basic realm="<issuer>"`. Records the code in
  * res.locals.oauthError for the request log (and the limit in res.locals.throttledBy, for metrics).
  */
-export function sendOAuthError(res: Response, err: OAuthError, issuer: string): void {
+export function sendOAuthError(res: AnswerResponse, err: OAuthError, issuer: string): void {
   setNoStore(res);
-  if (err.basicChallenge) res.set("WWW-Authenticate", `Basic realm="${issuer.replace(/["\\]/g, "")}"`);
-  if (err.retryAfterSeconds !== undefined) res.set("Retry-After", String(err.retryAfterSeconds));
+  if (err.basicChallenge) res.setHeader("WWW-Authenticate", `Basic realm="${issuer.replace(/["\\]/g, "")}"`);
+  if (err.retryAfterSeconds !== undefined) res.setHeader("Retry-After", String(err.retryAfterSeconds));
   res.locals["oauthError"] = err.code;
   if (err.throttledBy !== undefined) res.locals["throttledBy"] = err.throttledBy;
-  res.status(err.status).json({ error: err.code, error_description: descriptionText(err.description) });
+  sendJson(res, err.status, { error: err.code, error_description: descriptionText(err.description) });
 }
 
 /**

@@ -8,11 +8,12 @@
  * token_type DPoP) and/or to the client certificate it authenticated with
  * (cnf.x5t#S256) → answer.
  */
-import type { Router } from "express";
+import type { RequestHandler, Response, Router } from "express";
 import type { AccessTokenSigner } from "./access-token-signer.js";
 import { checkGrantType, grantClientCredentials } from "./client-credentials-grant.js";
-import { createClientAuthenticatedEndpoint, type ClientAuthenticatedEndpointOptions } from "./client-authenticated-endpoint.js";
+import { createClientAuthenticatedHandler, endpointRouter, type ClientAuthenticatedEndpointOptions } from "./client-authenticated-endpoint.js";
 import { setNoStore } from "./oauth-error.js";
+import { sendJson } from "../http/json-answer.js";
 import { grantedAudience, recordAnswerDetails } from "./endpoint-answer.js";
 import { takeFromTokenBudget } from "./token-budget.js";
 import { createTokenRequestDpop, type TokenRequestDpopOptions } from "./token-request-dpop.js";
@@ -32,8 +33,13 @@ export interface TokenEndpointOptions extends ClientAuthenticatedEndpointOptions
 
 /** A router serving the token endpoint at {@link tokenEndpointPath}; other methods on that path get 405. */
 export function createTokenEndpoint(options: TokenEndpointOptions): Router {
+  return endpointRouter(tokenEndpointPath, createTokenEndpointHandler(options));
+}
+
+/** The token endpoint as one handler for requests to its path (see createClientAuthenticatedHandler). */
+export function createTokenEndpointHandler(options: TokenEndpointOptions): RequestHandler {
   const dpop = createTokenRequestDpop(options);
-  return createClientAuthenticatedEndpoint(tokenEndpointPath, options, {
+  return createClientAuthenticatedHandler(tokenEndpointPath, options, {
     beforeAuthentication: checkGrantType,
     async handle({ req, res, params, client, certificateThumbprint }) {
       recordAnswerDetails(res, { audience: grantedAudience(client, params) });
@@ -43,8 +49,7 @@ export function createTokenEndpoint(options: TokenEndpointOptions): Router {
       await takeFromTokenBudget(options.tokenBudget, client);
       const token = await options.signer.sign(grant);
       recordAnswerDetails(res, { jti: token.tokenId, expires_in: token.expiresIn, token_type: jkt === undefined ? "bearer" : "DPoP" });
-      setNoStore(res);
-      res.status(200).json({
+      sendTokenResponse(res, {
         access_token: token.accessToken,
         // RFC 9449 §5: DPoP for a DPoP-bound token; a certificate-bound token stays a bearer token (RFC 8705 §3).
         token_type: jkt === undefined ? "bearer" : "DPoP",
@@ -53,4 +58,10 @@ export function createTokenEndpoint(options: TokenEndpointOptions): Router {
       });
     },
   });
+}
+
+/** 200 with the token response (RFC 6749 §5.1), never cached. */
+function sendTokenResponse(res: Response, body: Record<string, unknown>): void {
+  setNoStore(res);
+  sendJson(res, 200, body);
 }

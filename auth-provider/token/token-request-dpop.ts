@@ -54,7 +54,8 @@ export type TokenRequestDpop = (req: Request, client: ClientRecord) => Promise<s
 export function createTokenRequestDpop(options: TokenRequestDpopOptions): TokenRequestDpop {
   const verify = options.verifier ?? createDpopProofVerifier({ maxAgeSeconds: dpopProofMaxAgeSeconds, clockToleranceSeconds: dpopClockToleranceSeconds });
   return async (req, client) => {
-    const headers = req.headersDistinct["dpop"] ?? [];
+    // headersDistinct copies every header: asked only when a DPoP header is there at all.
+    const headers = req.headers["dpop"] === undefined ? [] : (req.headersDistinct["dpop"] ?? []);
     if (headers.length > 1) throw invalidProof("send one DPoP header with one proof, not several");
     const proof = headers[0];
     if (proof === undefined) {
