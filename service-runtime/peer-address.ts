@@ -9,8 +9,9 @@
  * Per-address limits count it by `addressKey` (common/client-address.ts), which
  * groups an IPv6 caller by its /64; the value here stays the exact address.
  */
-import { createContextKey, createContextValues, type ContextValues } from "@connectrpc/connect";
+import { createContextKey, type ContextValues } from "@connectrpc/connect";
 import type { RequestWithSocket } from "../interceptor/peer-certificate-thumbprint.js";
+import { createCallValues } from "./call-values.js";
 
 /** The caller's IP address (IPv4-mapped IPv6 addresses as plain IPv4); undefined when Node does not know it. */
 export const kPeerAddress = createContextKey<string | undefined>(undefined, { description: "the caller's network address" });
@@ -20,7 +21,7 @@ export const kPeerAddress = createContextKey<string | undefined>(undefined, { de
  * socket. Pass as connectNodeAdapter's `contextValues` option.
  */
 export function peerContextValues(req: RequestWithSocket): ContextValues {
-  const values = createContextValues();
+  const values = createCallValues();
   const address = peerAddressOf(req);
   if (address !== undefined) values.set(kPeerAddress, address);
   return values;
