@@ -18,7 +18,7 @@ import { accessClaims, requestToken, signWithIssuerKey, type ClientCredentials }
 import { startAuthProvider } from "./auth-provider-process.js";
 import { startOidcProviderPeer } from "./oidc-provider-peer.js";
 import { seedNotes } from "./seed-notes.js";
-import { acceptsConnections, answersHealthCheck, freePort, startServer, type ServerProcess } from "./server-process.js";
+import { acceptsConnections, answersHealthCheck, answersWithoutToken, freePort, startServer, type ServerProcess } from "./server-process.js";
 import { tokenScope } from "./token-cases.js";
 
 export const notesAudience = "note-service";
@@ -218,13 +218,3 @@ async function countsCalls(url: string, metricsUrl: string): Promise<boolean> {
   return (await started()) > before;
 }
 
-/** True when ListNotes succeeds without an authorization header (Connect JSON over HTTP/1.1). */
-async function answersWithoutToken(url: string): Promise<boolean> {
-  const response = await fetch(`${url}/m2m.notes.v1.NoteService/ListNotes`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ pageSize: 1 }),
-  });
-  await response.arrayBuffer();
-  return response.ok;
-}

@@ -52,7 +52,7 @@ test("callgrindSelfCosts sums self costs by name and leaves out the inclusive co
 test("the instruction section replaces its previous version between its markers and nothing else", () => {
   const kept = "<!-- kept -->";
   // Instructions per call, times the 1 000 calls of a window.
-  const sample = (row: string, perCall: number, occasional = 0) => ({ row, instructions: perCall * 1000, calls: 1000, occasional: occasional * 1000, seconds: 1 });
+  const sample = (row: string, perCall: number, compiler = 0) => ({ row, instructions: perCall * 1000, calls: 1000, compiler: compiler * 1000, fullGc: 0, seconds: 1 });
   const section = renderInstructionSection({
     startedAt: new Date("2026-11-29T12:00:00Z"),
     runSeconds: 60,

@@ -8,10 +8,10 @@
  * extra flag: valgrind's default `--smc-check=all-non-file` on x86-64 already
  * notices code written into anonymous memory, which is where V8 puts it.
  */
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { distPath } from "./server-process.js";
+import { distPath, spawnServer } from "./server-process.js";
 
 export interface CallgrindServer {
   readonly name: string;
@@ -67,32 +67,13 @@ function callgrindControl(pid: number, ...args: string[]): void {
 export async function startCallgrindServer(options: StartCallgrindServerOptions): Promise<CallgrindServer> {
   const outFile = join(options.outDir, "callgrind.out");
   const args = ["--tool=callgrind", "--instr-atstart=no", `--callgrind-out-file=${outFile}.%p`, process.execPath, ...(options.nodeFlags ?? []), distPath(options.entry)];
-  const child = spawn("valgrind", args, {
-    env: { ...process.env, SUPERTOKENS_CONNECTION_URI: undefined, SUPERTOKENS_API_KEY: undefined, ...options.env },
-    stdio: ["ignore", "pipe", "pipe"],
+  const { child, url, tail, stop } = await spawnServer("valgrind", args, {
+    ...options,
+    name: `${options.name} (under valgrind)`,
+    timeoutMs: options.timeoutMs ?? 180_000,
+    pollMs: 200,
+    stopGraceMs: 30_000,
   });
-  const lines: string[] = [];
-  for (const stream of [child.stdout!, child.stderr!]) {
-    stream.setEncoding("utf8");
-    stream.on("data", (chunk: string) => {
-      lines.push(...chunk.split("\n").filter((line) => line !== ""));
-      if (lines.length > 60) lines.splice(0, lines.length - 30);
-    });
-  }
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  const url = `http://127.0.0.1:${options.port}`;
-  const tail = () => lines.slice(-30).join("\n");
-  const timeoutMs = options.timeoutMs ?? 180_000;
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${options.name} (under valgrind) exited before it answered:\n${tail()}`);
-    if (await options.ready(url).catch(() => false)) break;
-    if (Date.now() > deadline) {
-      child.kill("SIGKILL");
-      throw new Error(`${options.name} (under valgrind) did not answer within ${timeoutMs / 1000} s:\n${tail()}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
   const pid = child.pid!;
   let dumps = 0;
   return {
@@ -115,13 +96,6 @@ export async function startCallgrindServer(options: StartCallgrindServerOptions)
       throw new Error(`${options.name}: callgrind wrote no dump ${file}:\n${tail()}`);
     },
     tail,
-    stop: () => stopChild(child, exited),
+    stop,
   };
-}
-
-async function stopChild(child: ChildProcess, exited: Promise<void>): Promise<void> {
-  if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
-  const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
-  await exited;
-  clearTimeout(timer);
 }

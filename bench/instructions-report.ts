@@ -4,7 +4,7 @@
  * asks for, and the splice that puts this section into bench/RESULTS.md
  * between its own markers, leaving every other section as it was.
  */
-import { isSteady, steadyShare, steadyV8, type InstructionSample } from "./count-instructions.js";
+import { isSteady, steadyCompilerShare, steadyFullGcShare, steadyV8, type InstructionSample } from "./count-instructions.js";
 import { num, spread } from "./stats.js";
 
 export const sectionStart = "<!-- instructions per call (callgrind): written by `npm run bench:instructions`, replaced on each run -->";
@@ -67,11 +67,11 @@ export function renderInstructionSection(report: InstructionReport): string {
     "Instructions executed by the server process (all its threads) between zeroing the counters before a window and dumping",
     "them after it, divided by the calls: the same on a busy or an idle machine. A window includes one connection set-up.",
     `Node runs with \`${steadyV8.join(" ")}\` (bench/count-instructions.ts), so V8 compiles and collects rarely and at the same`,
-    "points in every run. The figures are the median of the steady windows: those in which V8's optimising compiler and its",
-    `full (mark-compact) collections took under ${steadyShare * 100} % of the instructions. A window with either counts up to 70 % more;`,
+    `points in every run. The figures are the median of the steady windows: those in which V8's optimising compiler took under ${steadyCompilerShare * 100} %`,
+    `of the instructions and its full (mark-compact) collections under ${steadyFullGcShare * 100} %. A window with more of either counts up to 70 % more;`,
     "such windows are listed as left out, with how much more they counted. Steady windows still differ by up to about 2 %:",
     "with 32 calls in flight, how many young-generation collections fall in a window and what survives them varies, and",
-    "malloc with it. Two processes of the same code (the fast path rows until the fast path can be switched) differ as much.",
+    "malloc with it.",
     "",
     "| case | instructions per call (median) | steady windows | spread | windows left out |",
     "| --- | --- | --- | --- | --- |",

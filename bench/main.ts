@@ -7,13 +7,13 @@
  * nothing; `--only token` runs only the token endpoint and JWKS rows beside
  * oidc-provider (token-bench.ts) and writes nothing either. Progress goes to stderr; every process started is stopped at the end.
  */
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { measureAuthWindows } from "./auth-windows.js";
 import { benchSettings } from "./bench-settings.js";
+import { codeState } from "./code-state.js";
 import { startBenchSystem, type BenchSystem } from "./bench-system.js";
 import { timeInterleaved } from "./cli-timing.js";
 import { measureDataScaling } from "./data-scaling.js";
@@ -33,21 +33,6 @@ const defaultKept = `${keptMarker}\n\n## Changes and what they gained\n\nNone re
 const settings = benchSettings(process.argv.slice(2));
 const began = performance.now();
 const progress = (text: string) => process.stderr.write(`[${((performance.now() - began) / 1000).toFixed(0).padStart(3)} s] ${text}\n`);
-
-/** The commit measured, and which top-level directories have uncommitted changes. */
-function codeState(): string {
-  const git = (...args: string[]) => spawnSync("git", args, { encoding: "utf8" });
-  const head = git("rev-parse", "--short", "HEAD");
-  if (head.status !== 0) return "not a git checkout";
-  const changed = new Set(
-    git("status", "--porcelain")
-      .stdout.split("\n")
-      .filter((line) => line.length > 3)
-      .map((line) => line.slice(3).split("/")[0]!),
-  );
-  changed.delete("bench");
-  return `commit ${head.stdout.trim()}${changed.size ? `, with uncommitted changes in ${[...changed].sort().join(", ")}` : ""}`;
-}
 
 /** Wall time of `assistant note list` with a cached token, against `node -e 0`. */
 async function measureCli(system: BenchSystem) {
