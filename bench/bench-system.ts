@@ -134,33 +134,17 @@ export async function startBenchSystem(seededNotes: number): Promise<BenchSystem
       throw new Error(`the notes service did not turn its metrics ${on ? "on" : "off"} after SIGUSR2`);
     };
 
-    const restPort = await freePort();
-    const rest = await startServer({
-      name: "REST design",
-      entry: "bench/rest-server.js",
-      port: restPort,
-      env: { BENCH_PORT: String(restPort), AUTH_ISSUER: issuer, AUTH_JWKS_URL: jwksUrl, BENCH_AUDIENCE: notesAudience, DATA_DIR: dataDir },
-      ready: acceptsConnections,
-    });
-    servers.push(rest);
-    const grpcJsPort = await freePort();
-    const grpcJs = await startServer({
-      name: "grpc-js",
-      entry: "bench/grpc-js-server.js",
-      port: grpcJsPort,
-      env: { BENCH_PORT: String(grpcJsPort), DATA_DIR: dataDir },
-      ready: acceptsConnections,
-    });
-    servers.push(grpcJs);
-    const grpcJsGuardPort = await freePort();
-    const grpcJsGuard = await startServer({
-      name: "grpc-js + guard",
-      entry: "bench/grpc-js-server.js",
-      port: grpcJsGuardPort,
-      env: { BENCH_PORT: String(grpcJsGuardPort), DATA_DIR: dataDir, AUTH_ISSUER: issuer, AUTH_JWKS_URL: jwksUrl, BENCH_AUDIENCE: notesAudience },
-      ready: acceptsConnections,
-    });
-    servers.push(grpcJsGuard);
+    // The comparison servers, each on BENCH_PORT.
+    const startPeer = async (name: string, entry: string, env: Record<string, string>) => {
+      const port = await freePort();
+      const server = await startServer({ name, entry, port, env: { BENCH_PORT: String(port), DATA_DIR: dataDir, ...env }, ready: acceptsConnections });
+      servers.push(server);
+      return server;
+    };
+    const guardEnv = { AUTH_ISSUER: issuer, AUTH_JWKS_URL: jwksUrl, BENCH_AUDIENCE: notesAudience };
+    const rest = await startPeer("REST design", "bench/rest-server.js", guardEnv);
+    const grpcJs = await startPeer("grpc-js", "bench/grpc-js-server.js", {});
+    const grpcJsGuard = await startPeer("grpc-js + guard", "bench/grpc-js-server.js", guardEnv);
 
     return {
       dataDir,
